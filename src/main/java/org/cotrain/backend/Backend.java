@@ -1,0 +1,210 @@
+package org.cotrain.backend;
+
+import org.bytedeco.javacpp.Pointer;
+import org.cotrain.tensor.DType;
+import org.cotrain.tensor.Device;
+import org.cotrain.tensor.Tensor;
+
+/**
+ * A place to store tensors and run the native ops: {@link CpuBackend} (native/, always there) or
+ * {@link CudaBackend} (cuda-kernels/ plus cuBLAS, where a GPU is usable). {@link Backends} picks one.
+ *
+ * <p>The op methods below are one-to-one with the C functions of native/include/cotrain (the CPU backend calls
+ * {@code ct_X_cpu}, the CUDA backend {@code ct_X_cuda}), with tensors in place of pointers and the dimensions
+ * spelled out. They trust their arguments: user code calls {@link org.cotrain.ops.Ops}, which checks shapes,
+ * element types and devices first, so that bad input never reaches native code.
+ */
+public interface Backend extends AutoCloseable {
+
+    /** "cpu" or "cuda". */
+    String name();
+
+    Device device();
+
+    /** One line for humans: the device and how it is configured. */
+    String description();
+
+    // ---- memory ---------------------------------------------------------------------------------------------------
+
+    /** A tensor with uninitialised contents. */
+    Tensor empty(DType dtype, int... shape);
+
+    default Tensor empty(int... shape) {
+        return empty(DType.F32, shape);
+    }
+
+    default Tensor zeros(DType dtype, int... shape) {
+        Tensor t = empty(dtype, shape);
+        zero(t);
+        return t;
+    }
+
+    default Tensor zeros(int... shape) {
+        return zeros(DType.F32, shape);
+    }
+
+    default Tensor of(float[] values, int... shape) {
+        Tensor t = empty(DType.F32, shape);
+        try {
+            return t.copyFrom(values);
+        } catch (RuntimeException e) {
+            t.close();
+            throw e;
+        }
+    }
+
+    default Tensor of(int[] values, int... shape) {
+        Tensor t = empty(DType.I32, shape);
+        try {
+            return t.copyFrom(values);
+        } catch (RuntimeException e) {
+            t.close();
+            throw e;
+        }
+    }
+
+    /** Sets every byte of the tensor to zero. */
+    void zero(Tensor t);
+
+    /** dst = src, element for element (same backend, same number of elements and type). */
+    void copy(Tensor src, Tensor dst);
+
+    void copyToHost(Tensor src, float[] dst);
+
+    void copyToHost(Tensor src, int[] dst);
+
+    void copyFromHost(float[] src, Tensor dst);
+
+    void copyFromHost(int[] src, Tensor dst);
+
+    /** Frees storage made by {@link #empty}; called by {@link Tensor#close()}. */
+    void release(Pointer data, long bytes);
+
+    /** Bytes held by this backend's open tensors: returns to its earlier value when they are all closed. */
+    long liveBytes();
+
+    /** Waits for all work queued on this backend, and reports any error it raised. */
+    void synchronize();
+
+    /** Releases the backend's own resources (streams, library handles). Open tensors must be closed first. */
+    @Override
+    void close();
+
+    /** An op that does nothing, through the same native call path as the others: the overhead baseline. */
+    void noop();
+
+    // ---- random numbers (rng.h) -----------------------------------------------------------------------------------
+
+    void randUniform(Tensor out, long seed, long offset);
+
+    void randNormal(Tensor out, long seed, long offset);
+
+    void randInt(Tensor out, int low, int high, long seed, long offset);
+
+    // ---- matmul.h -------------------------------------------------------------------------------------------------
+
+    void matmul(Tensor a, Tensor b, Tensor bias, Tensor c, int batch, int m, int n, int k, boolean transA,
+                boolean transB, long strideA, long strideB, long strideC, float alpha, float beta);
+
+    // ---- elementwise.h --------------------------------------------------------------------------------------------
+
+    void fill(Tensor out, float value);
+
+    void axpby(Tensor a, Tensor b, Tensor out, float alpha, float beta);
+
+    void mul(Tensor a, Tensor b, Tensor out);
+
+    void addBroadcast(Tensor a, Tensor b, Tensor out, long rows, long cols);
+
+    // ---- activation.h ---------------------------------------------------------------------------------------------
+
+    void geluForward(Tensor x, Tensor y);
+
+    void geluBackward(Tensor x, Tensor dy, Tensor dx);
+
+    void mishForward(Tensor x, Tensor y);
+
+    void mishBackward(Tensor x, Tensor dy, Tensor dx);
+
+    void reluForward(Tensor x, Tensor y);
+
+    void reluBackward(Tensor x, Tensor dy, Tensor dx);
+
+    // ---- layernorm.h, softmax.h, dropout.h ------------------------------------------------------------------------
+
+    void layerNormForward(Tensor x, Tensor weight, Tensor bias, Tensor y, Tensor mean, Tensor rstd, long rows, int c,
+                          float eps);
+
+    void layerNormBackward(Tensor dy, Tensor x, Tensor weight, Tensor mean, Tensor rstd, Tensor dx, Tensor dweight,
+                           Tensor dbias, long rows, int c);
+
+    void softmaxForward(Tensor x, Tensor y, long rows, int cols);
+
+    void softmaxBackward(Tensor y, Tensor dy, Tensor dx, long rows, int cols);
+
+    void dropoutForward(Tensor x, Tensor y, float p, long seed, long offset);
+
+    void dropoutBackward(Tensor dy, Tensor dx, float p, long seed, long offset);
+
+    // ---- embedding.h ----------------------------------------------------------------------------------------------
+
+    void embeddingForward(Tensor table, Tensor index, Tensor out, long n, int c);
+
+    void embeddingBackward(Tensor dout, Tensor index, Tensor dtable, long n, int v, int c);
+
+    void sinusoidalEmbedding(Tensor t, Tensor out, long n, int dim);
+
+    // ---- reduce.h -------------------------------------------------------------------------------------------------
+
+    void sum(Tensor x, Tensor out, float scale);
+
+    void sumBackward(Tensor dout, Tensor dx, float scale);
+
+    void sumRows(Tensor x, Tensor out, long rows, long cols);
+
+    void sumSquares(Tensor x, Tensor out);
+
+    void mseForward(Tensor pred, Tensor target, Tensor weight, Tensor loss);
+
+    void mseBackward(Tensor pred, Tensor target, Tensor weight, Tensor dloss, Tensor dpred);
+
+    // ---- optim.h --------------------------------------------------------------------------------------------------
+
+    void adamwStep(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
+                   float weightDecay, float biasCorrection1, float biasCorrection2, float gradScale);
+
+    void emaUpdate(Tensor ema, Tensor param, float decay);
+
+    // ---- attention.h ----------------------------------------------------------------------------------------------
+
+    void attentionForward(Tensor q, Tensor k, Tensor v, Tensor mask, Tensor out, Tensor lse, int b, int nh, int tq,
+                          int tk, int hs, float scale, boolean causal, float pDrop, long seed, long offset);
+
+    void attentionBackward(Tensor dout, Tensor q, Tensor k, Tensor v, Tensor mask, Tensor out, Tensor lse, Tensor dq,
+                           Tensor dk, Tensor dv, int b, int nh, int tq, int tk, int hs, float scale, boolean causal,
+                           float pDrop, long seed, long offset);
+
+    // ---- spatial_softmax.h ----------------------------------------------------------------------------------------
+
+    void spatialSoftmaxForward(Tensor x, Tensor out, long n, int h, int w, float temperature);
+
+    void spatialSoftmaxBackward(Tensor x, Tensor out, Tensor dout, Tensor dx, long n, int h, int w,
+                                float temperature);
+
+    // ---- ddpm.h ---------------------------------------------------------------------------------------------------
+
+    void ddpmAddNoise(Tensor x0, Tensor eps, Tensor t, Tensor abar, int numTimesteps, Tensor xt, int b, long n);
+
+    void ddpmStep(Tensor model, Tensor xt, Tensor t, Tensor prevT, Tensor abar, int numTimesteps,
+                  int predictionType, boolean clip, float clipRange, Tensor noise, long seed, long offset, Tensor out,
+                  int b, long n);
+
+    void ddimStep(Tensor model, Tensor xt, Tensor t, Tensor prevT, Tensor abar, int numTimesteps, float finalAbar,
+                  float eta, int predictionType, boolean clip, float clipRange, boolean useClippedModelOutput,
+                  Tensor noise, long seed, long offset, Tensor out, int b, long n);
+
+    /** The tensor's storage, or NULL for an absent optional argument. */
+    static Pointer ptr(Tensor t) {
+        return t == null ? null : t.data();
+    }
+}

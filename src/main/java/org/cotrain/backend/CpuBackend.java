@@ -1,0 +1,337 @@
+package org.cotrain.backend;
+
+import static org.cotrain.backend.Backend.ptr;
+import static org.cotrain.nativelib.CpuKernels.*;
+
+import java.util.concurrent.atomic.AtomicLong;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.cotrain.nativelib.CpuKernels;
+import org.cotrain.tensor.DType;
+import org.cotrain.tensor.Device;
+import org.cotrain.tensor.Tensor;
+
+/**
+ * The CPU backend: host memory from JavaCPP, ops from libcotrain_cpu (OpenMP, OpenBLAS for matrix products).
+ * The reference every other backend is tested against, and the one used where there is no GPU.
+ */
+public final class CpuBackend implements Backend {
+    private final AtomicLong liveBytes = new AtomicLong();
+    private final int threads;
+
+    /** A CPU backend on {@code threads} threads (OpenMP and OpenBLAS); 0 means all cores. */
+    public CpuBackend(int threads) {
+        CpuKernels.load();
+        ct_cpu_set_num_threads(threads);
+        this.threads = ct_cpu_get_num_threads();
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public Device device() {
+        return Device.CPU;
+    }
+
+    @Override
+    public String description() {
+        return "cpu: " + threads + " thread" + (threads == 1 ? "" : "s") + ", " + System.getProperty("os.arch")
+                + ", libcotrain " + ct_version();
+    }
+
+    public int threads() {
+        return threads;
+    }
+
+    // ---- memory ---------------------------------------------------------------------------------------------------
+
+    @Override
+    public Tensor empty(DType dtype, int... shape) {
+        long n = Math.max(1, Tensor.numel(shape)); // never a zero-size allocation: its pointer would be NULL
+        Pointer p = dtype == DType.F32 ? new FloatPointer(n) : new IntPointer(n);
+        if (p.isNull()) {
+            throw new OutOfMemoryError("cannot allocate " + n * dtype.bytes() + " bytes of host memory for a tensor "
+                    + Tensor.shapeString(shape));
+        }
+        Tensor t = Tensor.wrap(this, dtype, shape, p);
+        liveBytes.addAndGet(t.bytes());
+        return t;
+    }
+
+    @Override
+    public void release(Pointer data, long bytes) {
+        data.deallocate();
+        liveBytes.addAndGet(-bytes);
+    }
+
+    @Override
+    public long liveBytes() {
+        return liveBytes.get();
+    }
+
+    @Override
+    public void zero(Tensor t) {
+        Pointer.memset(t.data(), 0, t.bytes());
+    }
+
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        Pointer.memcpy(dst.data(), src.data(), src.bytes());
+    }
+
+    @Override
+    public void copyToHost(Tensor src, float[] dst) {
+        ((FloatPointer) src.data()).get(dst, 0, dst.length);
+    }
+
+    @Override
+    public void copyToHost(Tensor src, int[] dst) {
+        ((IntPointer) src.data()).get(dst, 0, dst.length);
+    }
+
+    @Override
+    public void copyFromHost(float[] src, Tensor dst) {
+        ((FloatPointer) dst.data()).put(src, 0, src.length);
+    }
+
+    @Override
+    public void copyFromHost(int[] src, Tensor dst) {
+        ((IntPointer) dst.data()).put(src, 0, src.length);
+    }
+
+    @Override
+    public void synchronize() {
+        // CPU ops are synchronous.
+    }
+
+    @Override
+    public void close() {
+        // Nothing of its own to release: host memory belongs to the tensors.
+    }
+
+    @Override
+    public void noop() {
+        ct_noop();
+    }
+
+    // ---- ops: one call each, arguments checked by Ops -------------------------------------------------------------
+
+    @Override
+    public void randUniform(Tensor out, long seed, long offset) {
+        ct_rng_uniform_cpu(out.data(), out.numel(), seed, offset);
+    }
+
+    @Override
+    public void randNormal(Tensor out, long seed, long offset) {
+        ct_rng_normal_cpu(out.data(), out.numel(), seed, offset);
+    }
+
+    @Override
+    public void randInt(Tensor out, int low, int high, long seed, long offset) {
+        ct_rng_randint_cpu(out.data(), out.numel(), low, high, seed, offset);
+    }
+
+    @Override
+    public void matmul(Tensor a, Tensor b, Tensor bias, Tensor c, int batch, int m, int n, int k, boolean transA,
+                       boolean transB, long strideA, long strideB, long strideC, float alpha, float beta) {
+        ct_matmul_cpu(a.data(), b.data(), ptr(bias), c.data(), batch, m, n, k, transA ? 1 : 0, transB ? 1 : 0,
+                strideA, strideB, strideC, alpha, beta);
+    }
+
+    @Override
+    public void fill(Tensor out, float value) {
+        ct_fill_cpu(out.data(), value, out.numel());
+    }
+
+    @Override
+    public void axpby(Tensor a, Tensor b, Tensor out, float alpha, float beta) {
+        ct_axpby_cpu(a.data(), b.data(), out.data(), alpha, beta, out.numel());
+    }
+
+    @Override
+    public void mul(Tensor a, Tensor b, Tensor out) {
+        ct_mul_cpu(a.data(), b.data(), out.data(), out.numel());
+    }
+
+    @Override
+    public void addBroadcast(Tensor a, Tensor b, Tensor out, long rows, long cols) {
+        ct_add_broadcast_cpu(a.data(), b.data(), out.data(), rows, cols);
+    }
+
+    @Override
+    public void geluForward(Tensor x, Tensor y) {
+        ct_gelu_forward_cpu(x.data(), y.data(), x.numel());
+    }
+
+    @Override
+    public void geluBackward(Tensor x, Tensor dy, Tensor dx) {
+        ct_gelu_backward_cpu(x.data(), dy.data(), dx.data(), x.numel());
+    }
+
+    @Override
+    public void mishForward(Tensor x, Tensor y) {
+        ct_mish_forward_cpu(x.data(), y.data(), x.numel());
+    }
+
+    @Override
+    public void mishBackward(Tensor x, Tensor dy, Tensor dx) {
+        ct_mish_backward_cpu(x.data(), dy.data(), dx.data(), x.numel());
+    }
+
+    @Override
+    public void reluForward(Tensor x, Tensor y) {
+        ct_relu_forward_cpu(x.data(), y.data(), x.numel());
+    }
+
+    @Override
+    public void reluBackward(Tensor x, Tensor dy, Tensor dx) {
+        ct_relu_backward_cpu(x.data(), dy.data(), dx.data(), x.numel());
+    }
+
+    @Override
+    public void layerNormForward(Tensor x, Tensor weight, Tensor bias, Tensor y, Tensor mean, Tensor rstd, long rows,
+                                 int c, float eps) {
+        ct_layernorm_forward_cpu(x.data(), weight.data(), bias.data(), y.data(), mean.data(), rstd.data(), rows, c,
+                eps);
+    }
+
+    @Override
+    public void layerNormBackward(Tensor dy, Tensor x, Tensor weight, Tensor mean, Tensor rstd, Tensor dx,
+                                  Tensor dweight, Tensor dbias, long rows, int c) {
+        ct_layernorm_backward_cpu(dy.data(), x.data(), weight.data(), mean.data(), rstd.data(), dx.data(),
+                dweight.data(), dbias.data(), rows, c);
+    }
+
+    @Override
+    public void softmaxForward(Tensor x, Tensor y, long rows, int cols) {
+        ct_softmax_forward_cpu(x.data(), y.data(), rows, cols);
+    }
+
+    @Override
+    public void softmaxBackward(Tensor y, Tensor dy, Tensor dx, long rows, int cols) {
+        ct_softmax_backward_cpu(y.data(), dy.data(), dx.data(), rows, cols);
+    }
+
+    @Override
+    public void dropoutForward(Tensor x, Tensor y, float p, long seed, long offset) {
+        ct_dropout_forward_cpu(x.data(), y.data(), x.numel(), p, seed, offset);
+    }
+
+    @Override
+    public void dropoutBackward(Tensor dy, Tensor dx, float p, long seed, long offset) {
+        ct_dropout_backward_cpu(dy.data(), dx.data(), dy.numel(), p, seed, offset);
+    }
+
+    @Override
+    public void embeddingForward(Tensor table, Tensor index, Tensor out, long n, int c) {
+        ct_embedding_forward_cpu(table.data(), index.data(), out.data(), n, c);
+    }
+
+    @Override
+    public void embeddingBackward(Tensor dout, Tensor index, Tensor dtable, long n, int v, int c) {
+        ct_embedding_backward_cpu(dout.data(), index.data(), dtable.data(), n, v, c);
+    }
+
+    @Override
+    public void sinusoidalEmbedding(Tensor t, Tensor out, long n, int dim) {
+        ct_sinusoidal_embedding_cpu(t.data(), out.data(), n, dim);
+    }
+
+    @Override
+    public void sum(Tensor x, Tensor out, float scale) {
+        ct_sum_cpu(x.data(), out.data(), x.numel(), scale);
+    }
+
+    @Override
+    public void sumBackward(Tensor dout, Tensor dx, float scale) {
+        ct_sum_backward_cpu(dout.data(), dx.data(), dx.numel(), scale);
+    }
+
+    @Override
+    public void sumRows(Tensor x, Tensor out, long rows, long cols) {
+        ct_sum_rows_cpu(x.data(), out.data(), rows, cols);
+    }
+
+    @Override
+    public void sumSquares(Tensor x, Tensor out) {
+        ct_sum_squares_cpu(x.data(), out.data(), x.numel());
+    }
+
+    @Override
+    public void mseForward(Tensor pred, Tensor target, Tensor weight, Tensor loss) {
+        ct_mse_forward_cpu(pred.data(), target.data(), ptr(weight), loss.data(), pred.numel());
+    }
+
+    @Override
+    public void mseBackward(Tensor pred, Tensor target, Tensor weight, Tensor dloss, Tensor dpred) {
+        ct_mse_backward_cpu(pred.data(), target.data(), ptr(weight), dloss.data(), dpred.data(), pred.numel());
+    }
+
+    @Override
+    public void adamwStep(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
+                          float eps, float weightDecay, float biasCorrection1, float biasCorrection2,
+                          float gradScale) {
+        ct_adamw_step_cpu(param.data(), grad.data(), m.data(), v.data(), param.numel(), lr, beta1, beta2, eps,
+                weightDecay, biasCorrection1, biasCorrection2, gradScale);
+    }
+
+    @Override
+    public void emaUpdate(Tensor ema, Tensor param, float decay) {
+        ct_ema_update_cpu(ema.data(), param.data(), ema.numel(), decay);
+    }
+
+    @Override
+    public void attentionForward(Tensor q, Tensor k, Tensor v, Tensor mask, Tensor out, Tensor lse, int b, int nh,
+                                 int tq, int tk, int hs, float scale, boolean causal, float pDrop, long seed,
+                                 long offset) {
+        ct_attention_forward_cpu(q.data(), k.data(), v.data(), ptr(mask), out.data(), lse.data(), b, nh, tq, tk, hs,
+                scale, causal ? 1 : 0, pDrop, seed, offset);
+    }
+
+    @Override
+    public void attentionBackward(Tensor dout, Tensor q, Tensor k, Tensor v, Tensor mask, Tensor out, Tensor lse,
+                                  Tensor dq, Tensor dk, Tensor dv, int b, int nh, int tq, int tk, int hs, float scale,
+                                  boolean causal, float pDrop, long seed, long offset) {
+        ct_attention_backward_cpu(dout.data(), q.data(), k.data(), v.data(), ptr(mask), out.data(), lse.data(),
+                dq.data(), dk.data(), dv.data(), b, nh, tq, tk, hs, scale, causal ? 1 : 0, pDrop, seed, offset);
+    }
+
+    @Override
+    public void spatialSoftmaxForward(Tensor x, Tensor out, long n, int h, int w, float temperature) {
+        ct_spatial_softmax_forward_cpu(x.data(), out.data(), n, h, w, temperature);
+    }
+
+    @Override
+    public void spatialSoftmaxBackward(Tensor x, Tensor out, Tensor dout, Tensor dx, long n, int h, int w,
+                                       float temperature) {
+        ct_spatial_softmax_backward_cpu(x.data(), out.data(), dout.data(), dx.data(), n, h, w, temperature);
+    }
+
+    @Override
+    public void ddpmAddNoise(Tensor x0, Tensor eps, Tensor t, Tensor abar, int numTimesteps, Tensor xt, int b,
+                             long n) {
+        ct_ddpm_add_noise_cpu(x0.data(), eps.data(), t.data(), abar.data(), numTimesteps, xt.data(), b, n);
+    }
+
+    @Override
+    public void ddpmStep(Tensor model, Tensor xt, Tensor t, Tensor prevT, Tensor abar, int numTimesteps,
+                         int predictionType, boolean clip, float clipRange, Tensor noise, long seed, long offset,
+                         Tensor out, int b, long n) {
+        ct_ddpm_step_cpu(model.data(), xt.data(), t.data(), prevT.data(), abar.data(), numTimesteps, predictionType,
+                clip ? 1 : 0, clipRange, ptr(noise), seed, offset, out.data(), b, n);
+    }
+
+    @Override
+    public void ddimStep(Tensor model, Tensor xt, Tensor t, Tensor prevT, Tensor abar, int numTimesteps,
+                         float finalAbar, float eta, int predictionType, boolean clip, float clipRange,
+                         boolean useClippedModelOutput, Tensor noise, long seed, long offset, Tensor out, int b,
+                         long n) {
+        ct_ddim_step_cpu(model.data(), xt.data(), t.data(), prevT.data(), abar.data(), numTimesteps, finalAbar, eta,
+                predictionType, clip ? 1 : 0, clipRange, useClippedModelOutput ? 1 : 0, ptr(noise), seed, offset,
+                out.data(), b, n);
+    }
+}

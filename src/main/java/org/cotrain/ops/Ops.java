@@ -1,0 +1,714 @@
+package org.cotrain.ops;
+
+import java.util.Arrays;
+import org.cotrain.backend.Backend;
+import org.cotrain.tensor.DType;
+import org.cotrain.tensor.Device;
+import org.cotrain.tensor.Tensor;
+
+/**
+ * Every native op, checked. Each method validates shapes, element types, devices and scalar arguments (throwing
+ * {@link IllegalArgumentException} with the op, the argument names and their shapes), then runs the op on the
+ * tensors' backend. Nothing unchecked reaches native code, so bad input is an exception, never a crash.
+ *
+ * <p>Ops never allocate: outputs are passed in. Backward ops accumulate into their gradient outputs (dx += ...),
+ * so zero gradient buffers once per step. The math of each op is documented in its C header under
+ * native/include/cotrain; the method names follow the C names.
+ */
+public final class Ops {
+    private Ops() {}
+
+    // ---- random numbers (rng.h) -----------------------------------------------------------------------------------
+
+    /** out[i] = uniform [0, 1) at (seed, offset + i). */
+    public static void randUniform(Tensor out, long seed, long offset) {
+        f32("randUniform", "out", out);
+        out.backend().randUniform(out, seed, offset);
+    }
+
+    /** out[i] = standard normal at (seed, offset + i). */
+    public static void randNormal(Tensor out, long seed, long offset) {
+        f32("randNormal", "out", out);
+        out.backend().randNormal(out, seed, offset);
+    }
+
+    /** out[i] = integer in [low, high) at (seed, offset + i); out is int32. */
+    public static void randInt(Tensor out, int low, int high, long seed, long offset) {
+        i32("randInt", "out", out);
+        if (high <= low) {
+            throw new IllegalArgumentException("randInt: empty range [" + low + ", " + high + ")");
+        }
+        out.backend().randInt(out, low, high, seed, offset);
+    }
+
+    // ---- matmul.h -------------------------------------------------------------------------------------------------
+
+    /** c = op(a) op(b) (+ bias). See {@link #matmul(Tensor, boolean, Tensor, boolean, Tensor, Tensor, float, float)}. */
+    public static void matmul(Tensor a, boolean transA, Tensor b, boolean transB, Tensor bias, Tensor c) {
+        matmul(a, transA, b, transB, bias, c, 1f, 0f);
+    }
+
+    /**
+     * c = alpha op(a) op(b) + beta c (+ bias), batched.
+     *
+     * <p>a: (M, K), or (K, M) when transA, optionally with a leading batch dimension; b: (K, N), or (N, K) when
+     * transB, with or without the batch dimension (2-D b is shared by every batch entry, like a weight);
+     * c: (M, N) or (batch, M, N); bias: (N) or null. A linear layer y = x W^T + b with x (B, T, C_in) and
+     * W (C_out, C_in) is {@code matmul(x, false, W, true, b, y)} and runs as one GEMM.
+     */
+    public static void matmul(Tensor a, boolean transA, Tensor b, boolean transB, Tensor bias, Tensor c, float alpha,
+                              float beta) {
+        String op = "matmul";
+        sameBackend(op, a, b, bias, c);
+        f32(op, "a", a);
+        f32(op, "b", b);
+        f32(op, "c", c);
+        rank(op, "a", a, 2, 3);
+        rank(op, "b", b, 2, 3);
+        rank(op, "c", c, 2, 3);
+        int batch = c.rank() == 3 ? c.dim(0) : 1;
+        int m = c.dim(-2);
+        int n = c.dim(-1);
+        int aRows = transA ? a.dim(-1) : a.dim(-2);
+        int k = transA ? a.dim(-2) : a.dim(-1);
+        int bK = transB ? b.dim(-1) : b.dim(-2);
+        int bN = transB ? b.dim(-2) : b.dim(-1);
+        boolean aBatched = a.rank() == 3;
+        boolean bBatched = b.rank() == 3;
+        if (aRows != m || bK != k || bN != n || (aBatched && a.dim(0) != batch) || (bBatched && b.dim(0) != batch)
+                || (c.rank() == 2 && (aBatched || bBatched))) {
+            throw new IllegalArgumentException(op + ": shapes do not chain: a " + a.shapeString()
+                    + (transA ? "^T" : "") + " x b " + b.shapeString() + (transB ? "^T" : "") + " -> c "
+                    + c.shapeString());
+        }
+        if (bias != null) {
+            f32(op, "bias", bias);
+            shape(op, "bias", bias, n);
+        }
+        finite(op, "alpha", alpha);
+        finite(op, "beta", beta);
+        if (aBatched && !bBatched && !transA) {
+            // (batch, M, K) x (K, N): one GEMM of (batch * M, K) x (K, N), better for the BLAS than batch small ones.
+            a.backend().matmul(a, b, bias, c, 1, batch * m, n, k, false, transB, 0, 0, 0, alpha, beta);
+            return;
+        }
+        long strideA = aBatched ? (long) m * k : 0;
+        long strideB = bBatched ? (long) k * n : 0;
+        a.backend().matmul(a, b, bias, c, batch, m, n, k, transA, transB, strideA, strideB, (long) m * n, alpha,
+                beta);
+    }
+
+    // ---- elementwise.h --------------------------------------------------------------------------------------------
+
+    /** out = value. */
+    public static void fill(Tensor out, float value) {
+        f32("fill", "out", out);
+        out.backend().fill(out, value);
+    }
+
+    /** out = alpha a + beta b (same shapes; out may be a or b). */
+    public static void axpby(Tensor a, Tensor b, Tensor out, float alpha, float beta) {
+        pointwise("axpby", a, b, out);
+        a.backend().axpby(a, b, out, alpha, beta);
+    }
+
+    /** out = a + b. */
+    public static void add(Tensor a, Tensor b, Tensor out) {
+        axpby(a, b, out, 1f, 1f);
+    }
+
+    /** out = alpha a. */
+    public static void scale(Tensor a, float alpha, Tensor out) {
+        axpby(a, a, out, alpha, 0f);
+    }
+
+    /** out = a * b, element by element. */
+    public static void mul(Tensor a, Tensor b, Tensor out) {
+        pointwise("mul", a, b, out);
+        a.backend().mul(a, b, out);
+    }
+
+    /**
+     * out = a + b broadcast over a's leading dimensions: b's shape equals a's trailing dimensions (a bias (C) on
+     * (B, T, C), a position embedding (T, C) on (B, T, C)). Its backward for b is {@link #sumRows}.
+     */
+    public static void addBroadcast(Tensor a, Tensor b, Tensor out) {
+        String op = "addBroadcast";
+        sameBackend(op, a, b, out);
+        f32(op, "a", a);
+        f32(op, "b", b);
+        f32(op, "out", out);
+        sameShape(op, "a", a, "out", out);
+        int[] as = a.shape();
+        int[] bs = b.shape();
+        if (bs.length > as.length || !Arrays.equals(bs, Arrays.copyOfRange(as, as.length - bs.length, as.length))) {
+            throw new IllegalArgumentException(op + ": b " + b.shapeString() + " is not a trailing part of a "
+                    + a.shapeString());
+        }
+        long cols = b.numel();
+        a.backend().addBroadcast(a, b, out, cols == 0 ? 0 : a.numel() / cols, cols);
+    }
+
+    // ---- activation.h ---------------------------------------------------------------------------------------------
+
+    public static void geluForward(Tensor x, Tensor y) {
+        pointwise("geluForward", x, y);
+        x.backend().geluForward(x, y);
+    }
+
+    /** dx += dy * gelu'(x). */
+    public static void geluBackward(Tensor x, Tensor dy, Tensor dx) {
+        pointwise("geluBackward", x, dy, dx);
+        x.backend().geluBackward(x, dy, dx);
+    }
+
+    public static void mishForward(Tensor x, Tensor y) {
+        pointwise("mishForward", x, y);
+        x.backend().mishForward(x, y);
+    }
+
+    public static void mishBackward(Tensor x, Tensor dy, Tensor dx) {
+        pointwise("mishBackward", x, dy, dx);
+        x.backend().mishBackward(x, dy, dx);
+    }
+
+    public static void reluForward(Tensor x, Tensor y) {
+        pointwise("reluForward", x, y);
+        x.backend().reluForward(x, y);
+    }
+
+    public static void reluBackward(Tensor x, Tensor dy, Tensor dx) {
+        pointwise("reluBackward", x, dy, dx);
+        x.backend().reluBackward(x, dy, dx);
+    }
+
+    // ---- layernorm.h ----------------------------------------------------------------------------------------------
+
+    /** LayerNorm over the last dimension C of x (..., C); mean and rstd hold one value per row. */
+    public static void layerNormForward(Tensor x, Tensor weight, Tensor bias, Tensor y, Tensor mean, Tensor rstd,
+                                        float eps) {
+        String op = "layerNormForward";
+        sameBackend(op, x, weight, bias, y, mean, rstd);
+        allF32(op, x, weight, bias, y, mean, rstd);
+        int c = lastDim(op, "x", x);
+        shape(op, "weight", weight, c);
+        shape(op, "bias", bias, c);
+        sameShape(op, "x", x, "y", y);
+        long rows = x.numel() / Math.max(c, 1);
+        numel(op, "mean", mean, rows);
+        numel(op, "rstd", rstd, rows);
+        if (!(eps > 0) || !Float.isFinite(eps)) {
+            throw new IllegalArgumentException(op + ": eps must be positive and finite, got " + eps);
+        }
+        x.backend().layerNormForward(x, weight, bias, y, mean, rstd, rows, c, eps);
+    }
+
+    public static void layerNormBackward(Tensor dy, Tensor x, Tensor weight, Tensor mean, Tensor rstd, Tensor dx,
+                                         Tensor dweight, Tensor dbias) {
+        String op = "layerNormBackward";
+        sameBackend(op, dy, x, weight, mean, rstd, dx, dweight, dbias);
+        allF32(op, dy, x, weight, mean, rstd, dx, dweight, dbias);
+        int c = lastDim(op, "x", x);
+        sameShape(op, "x", x, "dy", dy);
+        sameShape(op, "x", x, "dx", dx);
+        shape(op, "weight", weight, c);
+        shape(op, "dweight", dweight, c);
+        shape(op, "dbias", dbias, c);
+        long rows = x.numel() / Math.max(c, 1);
+        numel(op, "mean", mean, rows);
+        numel(op, "rstd", rstd, rows);
+        x.backend().layerNormBackward(dy, x, weight, mean, rstd, dx, dweight, dbias, rows, c);
+    }
+
+    // ---- softmax.h ------------------------------------------------------------------------------------------------
+
+    /** Softmax over the last dimension. */
+    public static void softmaxForward(Tensor x, Tensor y) {
+        String op = "softmaxForward";
+        pointwise(op, x, y);
+        int cols = lastDim(op, "x", x);
+        x.backend().softmaxForward(x, y, x.numel() / Math.max(cols, 1), cols);
+    }
+
+    public static void softmaxBackward(Tensor y, Tensor dy, Tensor dx) {
+        String op = "softmaxBackward";
+        pointwise(op, y, dy, dx);
+        int cols = lastDim(op, "y", y);
+        y.backend().softmaxBackward(y, dy, dx, y.numel() / Math.max(cols, 1), cols);
+    }
+
+    // ---- dropout.h ------------------------------------------------------------------------------------------------
+
+    public static void dropoutForward(Tensor x, Tensor y, float p, long seed, long offset) {
+        pointwise("dropoutForward", x, y);
+        probability("dropoutForward", p);
+        x.backend().dropoutForward(x, y, p, seed, offset);
+    }
+
+    public static void dropoutBackward(Tensor dy, Tensor dx, float p, long seed, long offset) {
+        pointwise("dropoutBackward", dy, dx);
+        probability("dropoutBackward", p);
+        dy.backend().dropoutBackward(dy, dx, p, seed, offset);
+    }
+
+    // ---- embedding.h ----------------------------------------------------------------------------------------------
+
+    /** out[..., :] = table[index[...], :]; table (V, C), index int32 of any shape, out (index shape..., C). */
+    public static void embeddingForward(Tensor table, Tensor index, Tensor out) {
+        String op = "embeddingForward";
+        sameBackend(op, table, index, out);
+        f32(op, "table", table);
+        i32(op, "index", index);
+        f32(op, "out", out);
+        rank(op, "table", table, 2, 2);
+        int c = table.dim(1);
+        expectLookupShape(op, index, out, c);
+        checkIndices(op, "index", index, table.dim(0));
+        table.backend().embeddingForward(table, index, out, index.numel(), c);
+    }
+
+    /** dtable[v] += sum of dout rows whose index is v. */
+    public static void embeddingBackward(Tensor dout, Tensor index, Tensor dtable) {
+        String op = "embeddingBackward";
+        sameBackend(op, dout, index, dtable);
+        f32(op, "dout", dout);
+        i32(op, "index", index);
+        f32(op, "dtable", dtable);
+        rank(op, "dtable", dtable, 2, 2);
+        int c = dtable.dim(1);
+        expectLookupShape(op, index, dout, c);
+        checkIndices(op, "index", index, dtable.dim(0));
+        dout.backend().embeddingBackward(dout, index, dtable, index.numel(), dtable.dim(0), c);
+    }
+
+    /** Diffusion Policy's SinusoidalPosEmb: t (n) float steps -> out (n, dim), dim even and >= 4. */
+    public static void sinusoidalEmbedding(Tensor t, Tensor out) {
+        String op = "sinusoidalEmbedding";
+        sameBackend(op, t, out);
+        f32(op, "t", t);
+        f32(op, "out", out);
+        int dim = lastDim(op, "out", out);
+        if (dim < 4 || dim % 2 != 0) {
+            throw new IllegalArgumentException(op + ": embedding size must be even and >= 4, out has shape "
+                    + out.shapeString());
+        }
+        numel(op, "out", out, t.numel() * dim);
+        t.backend().sinusoidalEmbedding(t, out, t.numel(), dim);
+    }
+
+    // ---- reduce.h -------------------------------------------------------------------------------------------------
+
+    /** out[0] = scale * sum(x); use scale 1/n for the mean. out has one element. */
+    public static void sum(Tensor x, Tensor out, float scale) {
+        String op = "sum";
+        sameBackend(op, x, out);
+        allF32(op, x, out);
+        numel(op, "out", out, 1);
+        x.backend().sum(x, out, scale);
+    }
+
+    /** dx += scale * dout[0]. */
+    public static void sumBackward(Tensor dout, Tensor dx, float scale) {
+        String op = "sumBackward";
+        sameBackend(op, dout, dx);
+        allF32(op, dout, dx);
+        numel(op, "dout", dout, 1);
+        dx.backend().sumBackward(dout, dx, scale);
+    }
+
+    /** out[c] += sum over rows of x (..., C): the gradient of a broadcast bias or embedding. out: (C), or b's shape. */
+    public static void sumRows(Tensor x, Tensor out) {
+        String op = "sumRows";
+        sameBackend(op, x, out);
+        allF32(op, x, out);
+        long cols = out.numel();
+        if (cols == 0 || x.numel() % cols != 0) {
+            throw new IllegalArgumentException(op + ": x " + x.shapeString() + " does not split into rows of out "
+                    + out.shapeString());
+        }
+        int[] xs = x.shape();
+        int[] os = out.shape();
+        if (os.length > xs.length || !Arrays.equals(os, Arrays.copyOfRange(xs, xs.length - os.length, xs.length))) {
+            throw new IllegalArgumentException(op + ": out " + out.shapeString() + " is not a trailing part of x "
+                    + x.shapeString());
+        }
+        x.backend().sumRows(x, out, x.numel() / cols, cols);
+    }
+
+    /** out[0] = sum(x^2). */
+    public static void sumSquares(Tensor x, Tensor out) {
+        String op = "sumSquares";
+        sameBackend(op, x, out);
+        allF32(op, x, out);
+        numel(op, "out", out, 1);
+        x.backend().sumSquares(x, out);
+    }
+
+    /** loss[0] = mean(weight * (pred - target)^2); weight may be null (all ones). */
+    public static void mseForward(Tensor pred, Tensor target, Tensor weight, Tensor loss) {
+        String op = "mseForward";
+        sameBackend(op, pred, target, weight, loss);
+        allF32(op, pred, target, weight, loss);
+        sameShape(op, "pred", pred, "target", target);
+        if (weight != null) {
+            sameShape(op, "pred", pred, "weight", weight);
+        }
+        numel(op, "loss", loss, 1);
+        pred.backend().mseForward(pred, target, weight, loss);
+    }
+
+    /** dpred += dloss[0] * 2/n * weight * (pred - target). */
+    public static void mseBackward(Tensor pred, Tensor target, Tensor weight, Tensor dloss, Tensor dpred) {
+        String op = "mseBackward";
+        sameBackend(op, pred, target, weight, dloss, dpred);
+        allF32(op, pred, target, weight, dloss, dpred);
+        sameShape(op, "pred", pred, "target", target);
+        sameShape(op, "pred", pred, "dpred", dpred);
+        if (weight != null) {
+            sameShape(op, "pred", pred, "weight", weight);
+        }
+        numel(op, "dloss", dloss, 1);
+        pred.backend().mseBackward(pred, target, weight, dloss, dpred);
+    }
+
+    // ---- optim.h --------------------------------------------------------------------------------------------------
+
+    /**
+     * One AdamW step on a flat parameter buffer (torch.optim.AdamW semantics). step counts from 1;
+     * gradScale multiplies the gradient first (gradient-norm clipping).
+     */
+    public static void adamwStep(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
+                                 float eps, float weightDecay, long step, float gradScale) {
+        String op = "adamwStep";
+        sameBackend(op, param, grad, m, v);
+        allF32(op, param, grad, m, v);
+        sameShape(op, "param", param, "grad", grad);
+        sameShape(op, "param", param, "m", m);
+        sameShape(op, "param", param, "v", v);
+        if (step < 1) {
+            throw new IllegalArgumentException(op + ": step counts from 1, got " + step);
+        }
+        if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) {
+            throw new IllegalArgumentException(op + ": betas must be in [0, 1), got " + beta1 + ", " + beta2);
+        }
+        finite(op, "lr", lr);
+        finite(op, "eps", eps);
+        finite(op, "weightDecay", weightDecay);
+        finite(op, "gradScale", gradScale);
+        float bc1 = (float) (1.0 - Math.pow(beta1, step));
+        float bc2 = (float) (1.0 - Math.pow(beta2, step));
+        param.backend().adamwStep(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, bc1, bc2, gradScale);
+    }
+
+    /** ema = decay ema + (1 - decay) param. */
+    public static void emaUpdate(Tensor ema, Tensor param, float decay) {
+        String op = "emaUpdate";
+        sameBackend(op, ema, param);
+        allF32(op, ema, param);
+        sameShape(op, "ema", ema, "param", param);
+        if (!(decay >= 0 && decay <= 1)) {
+            throw new IllegalArgumentException(op + ": decay must be in [0, 1], got " + decay);
+        }
+        ema.backend().emaUpdate(ema, param, decay);
+    }
+
+    // ---- attention.h ----------------------------------------------------------------------------------------------
+
+    /**
+     * Fused attention: q (B, NH, Tq, HS), k and v (B, NH, Tk, HS), mask (Tq, Tk) additive or null, out like q,
+     * lse (B, NH, Tq) saved for the backward. Dropout with probability pDrop on the attention weights.
+     */
+    public static void attentionForward(Tensor q, Tensor k, Tensor v, Tensor mask, Tensor out, Tensor lse,
+                                        float scale, boolean causal, float pDrop, long seed, long offset) {
+        String op = "attentionForward";
+        sameBackend(op, q, k, v, mask, out, lse);
+        allF32(op, q, k, v, mask, out, lse);
+        int[] d = attentionDims(op, q, k, v, mask, lse);
+        sameShape(op, "q", q, "out", out);
+        finite(op, "scale", scale);
+        probability(op, pDrop);
+        q.backend().attentionForward(q, k, v, mask, out, lse, d[0], d[1], d[2], d[3], d[4], scale, causal, pDrop,
+                seed, offset);
+    }
+
+    /** Gradients of attentionForward, accumulated into dq, dk, dv (same arguments as the forward, plus out, lse). */
+    public static void attentionBackward(Tensor dout, Tensor q, Tensor k, Tensor v, Tensor mask, Tensor out,
+                                         Tensor lse, Tensor dq, Tensor dk, Tensor dv, float scale, boolean causal,
+                                         float pDrop, long seed, long offset) {
+        String op = "attentionBackward";
+        sameBackend(op, dout, q, k, v, mask, out, lse, dq, dk, dv);
+        allF32(op, dout, q, k, v, mask, out, lse, dq, dk, dv);
+        int[] d = attentionDims(op, q, k, v, mask, lse);
+        sameShape(op, "q", q, "out", out);
+        sameShape(op, "q", q, "dout", dout);
+        sameShape(op, "q", q, "dq", dq);
+        sameShape(op, "k", k, "dk", dk);
+        sameShape(op, "v", v, "dv", dv);
+        finite(op, "scale", scale);
+        probability(op, pDrop);
+        q.backend().attentionBackward(dout, q, k, v, mask, out, lse, dq, dk, dv, d[0], d[1], d[2], d[3], d[4], scale,
+                causal, pDrop, seed, offset);
+    }
+
+    private static int[] attentionDims(String op, Tensor q, Tensor k, Tensor v, Tensor mask, Tensor lse) {
+        rank(op, "q", q, 4, 4);
+        rank(op, "k", k, 4, 4);
+        int b = q.dim(0);
+        int nh = q.dim(1);
+        int tq = q.dim(2);
+        int hs = q.dim(3);
+        int tk = k.dim(2);
+        shape(op, "k", k, b, nh, tk, hs);
+        shape(op, "v", v, b, nh, tk, hs);
+        shape(op, "lse", lse, b, nh, tq);
+        if (mask != null) {
+            shape(op, "mask", mask, tq, tk);
+        }
+        return new int[] {b, nh, tq, tk, hs};
+    }
+
+    // ---- spatial_softmax.h ----------------------------------------------------------------------------------------
+
+    /** x (B, K, H, W) keypoint maps -> out (B, K, 2) expected (x, y) on a [-1, 1] grid. */
+    public static void spatialSoftmaxForward(Tensor x, Tensor out, float temperature) {
+        String op = "spatialSoftmaxForward";
+        sameBackend(op, x, out);
+        allF32(op, x, out);
+        rank(op, "x", x, 4, 4);
+        shape(op, "out", out, x.dim(0), x.dim(1), 2);
+        positive(op, "temperature", temperature);
+        x.backend().spatialSoftmaxForward(x, out, (long) x.dim(0) * x.dim(1), x.dim(2), x.dim(3), temperature);
+    }
+
+    public static void spatialSoftmaxBackward(Tensor x, Tensor out, Tensor dout, Tensor dx, float temperature) {
+        String op = "spatialSoftmaxBackward";
+        sameBackend(op, x, out, dout, dx);
+        allF32(op, x, out, dout, dx);
+        rank(op, "x", x, 4, 4);
+        shape(op, "out", out, x.dim(0), x.dim(1), 2);
+        shape(op, "dout", dout, x.dim(0), x.dim(1), 2);
+        sameShape(op, "x", x, "dx", dx);
+        positive(op, "temperature", temperature);
+        x.backend().spatialSoftmaxBackward(x, out, dout, dx, (long) x.dim(0) * x.dim(1), x.dim(2), x.dim(3),
+                temperature);
+    }
+
+    // ---- ddpm.h ---------------------------------------------------------------------------------------------------
+
+    /** xt = sqrt(abar[t]) x0 + sqrt(1 - abar[t]) eps, per sample: x0, eps, xt (B, ...), t int32 (B), abar (T). */
+    public static void ddpmAddNoise(Tensor x0, Tensor eps, Tensor t, Tensor abar, Tensor xt) {
+        String op = "ddpmAddNoise";
+        sameBackend(op, x0, eps, t, abar, xt);
+        allF32(op, x0, eps, abar, xt);
+        i32(op, "t", t);
+        int b = batchOf(op, "x0", x0);
+        sameShape(op, "x0", x0, "eps", eps);
+        sameShape(op, "x0", x0, "xt", xt);
+        shape(op, "t", t, b);
+        rank(op, "abar", abar, 1, 1);
+        checkIndices(op, "t", t, abar.dim(0));
+        x0.backend().ddpmAddNoise(x0, eps, t, abar, abar.dim(0), xt, b, x0.numel() / Math.max(b, 1));
+    }
+
+    /**
+     * One DDPM reverse step from t to prevT for every chain of the batch (fixed_small variance). noise is (B, ...)
+     * or null to draw it from (seed, offset).
+     */
+    public static void ddpmStep(Tensor model, Tensor xt, Tensor t, Tensor prevT, Tensor abar, Prediction prediction,
+                                boolean clip, float clipRange, Tensor noise, long seed, long offset, Tensor out) {
+        String op = "ddpmStep";
+        int b = checkStep(op, model, xt, t, prevT, abar, noise, out, clipRange);
+        model.backend().ddpmStep(model, xt, t, prevT, abar, abar.dim(0), prediction.code(), clip, clipRange, noise,
+                seed, offset, out, b, model.numel() / Math.max(b, 1));
+    }
+
+    /** One DDIM step from t to prevT for every chain; finalAbar is used where prevT < 0; eta scales the noise. */
+    public static void ddimStep(Tensor model, Tensor xt, Tensor t, Tensor prevT, Tensor abar, float finalAbar,
+                                float eta, Prediction prediction, boolean clip, float clipRange,
+                                boolean useClippedModelOutput, Tensor noise, long seed, long offset, Tensor out) {
+        String op = "ddimStep";
+        int b = checkStep(op, model, xt, t, prevT, abar, noise, out, clipRange);
+        if (!(finalAbar > 0 && finalAbar <= 1)) {
+            throw new IllegalArgumentException(op + ": finalAbar must be in (0, 1], got " + finalAbar);
+        }
+        if (!(eta >= 0) || !Float.isFinite(eta)) {
+            throw new IllegalArgumentException(op + ": eta must be >= 0, got " + eta);
+        }
+        model.backend().ddimStep(model, xt, t, prevT, abar, abar.dim(0), finalAbar, eta, prediction.code(), clip,
+                clipRange, useClippedModelOutput, noise, seed, offset, out, b, model.numel() / Math.max(b, 1));
+    }
+
+    private static int checkStep(String op, Tensor model, Tensor xt, Tensor t, Tensor prevT, Tensor abar,
+                                 Tensor noise, Tensor out, float clipRange) {
+        sameBackend(op, model, xt, t, prevT, abar, noise, out);
+        allF32(op, model, xt, abar, noise, out);
+        i32(op, "t", t);
+        i32(op, "prevT", prevT);
+        int b = batchOf(op, "model", model);
+        sameShape(op, "model", model, "xt", xt);
+        sameShape(op, "model", model, "out", out);
+        if (noise != null) {
+            sameShape(op, "model", model, "noise", noise);
+        }
+        shape(op, "t", t, b);
+        shape(op, "prevT", prevT, b);
+        rank(op, "abar", abar, 1, 1);
+        checkIndices(op, "t", t, abar.dim(0));
+        positive(op, "clipRange", clipRange);
+        if (prevT.device() == Device.CPU) {
+            int[] tv = t.toIntArray();
+            int[] pv = prevT.toIntArray();
+            for (int i = 0; i < pv.length; i++) {
+                if (pv[i] >= tv[i]) {
+                    throw new IllegalArgumentException(op + ": prevT[" + i + "] = " + pv[i] + " is not before t[" + i
+                            + "] = " + tv[i]);
+                }
+            }
+        }
+        return b;
+    }
+
+    // ---- checks ---------------------------------------------------------------------------------------------------
+
+    /** Every tensor open and on one backend (nulls, the absent optional arguments, are skipped). */
+    private static void sameBackend(String op, Tensor... tensors) {
+        Backend backend = null;
+        for (Tensor t : tensors) {
+            if (t == null) {
+                continue;
+            }
+            t.data(); // throws if closed
+            if (backend == null) {
+                backend = t.backend();
+            } else if (t.backend() != backend) {
+                throw new IllegalArgumentException(op + ": tensors on different backends (" + backend.name() + " and "
+                        + t.backend().name() + "); copy them to one first");
+            }
+        }
+    }
+
+    private static void pointwise(String op, Tensor... tensors) {
+        sameBackend(op, tensors);
+        allF32(op, tensors);
+        for (int i = 1; i < tensors.length; i++) {
+            if (tensors[i].numel() != tensors[0].numel() || !tensors[i].hasShape(tensors[0].shape())) {
+                throw new IllegalArgumentException(op + ": shape mismatch: " + tensors[0].shapeString() + " vs "
+                        + tensors[i].shapeString());
+            }
+        }
+    }
+
+    private static void allF32(String op, Tensor... tensors) {
+        for (Tensor t : tensors) {
+            if (t != null && t.dtype() != DType.F32) {
+                throw new IllegalArgumentException(op + ": expected float32 tensors, got " + t.dtype() + " "
+                        + t.shapeString());
+            }
+        }
+    }
+
+    private static void f32(String op, String name, Tensor t) {
+        t.data();
+        if (t.dtype() != DType.F32) {
+            throw new IllegalArgumentException(op + ": " + name + " must be float32, is " + t.dtype() + " "
+                    + t.shapeString());
+        }
+    }
+
+    private static void i32(String op, String name, Tensor t) {
+        t.data();
+        if (t.dtype() != DType.I32) {
+            throw new IllegalArgumentException(op + ": " + name + " must be int32, is " + t.dtype() + " "
+                    + t.shapeString());
+        }
+    }
+
+    private static void rank(String op, String name, Tensor t, int min, int max) {
+        if (t.rank() < min || t.rank() > max) {
+            String want = min == max ? "rank " + min : "rank " + min + " to " + max;
+            throw new IllegalArgumentException(op + ": " + name + " must have " + want + ", has shape "
+                    + t.shapeString());
+        }
+    }
+
+    private static void shape(String op, String name, Tensor t, int... expected) {
+        if (!t.hasShape(expected)) {
+            throw new IllegalArgumentException(op + ": " + name + " has shape " + t.shapeString() + ", expected "
+                    + Tensor.shapeString(expected));
+        }
+    }
+
+    private static void sameShape(String op, String nameA, Tensor a, String nameB, Tensor b) {
+        if (!b.hasShape(a.shape())) {
+            throw new IllegalArgumentException(op + ": " + nameB + " has shape " + b.shapeString() + " but " + nameA
+                    + " has shape " + a.shapeString());
+        }
+    }
+
+    private static void numel(String op, String name, Tensor t, long expected) {
+        if (t.numel() != expected) {
+            throw new IllegalArgumentException(op + ": " + name + " has shape " + t.shapeString() + " ("
+                    + t.numel() + " elements), expected " + expected + " elements");
+        }
+    }
+
+    private static int lastDim(String op, String name, Tensor t) {
+        if (t.rank() == 0) {
+            throw new IllegalArgumentException(op + ": " + name + " must have at least one dimension");
+        }
+        return t.dim(-1);
+    }
+
+    private static int batchOf(String op, String name, Tensor t) {
+        if (t.rank() == 0) {
+            throw new IllegalArgumentException(op + ": " + name + " needs a leading batch dimension, has shape "
+                    + t.shapeString());
+        }
+        return t.dim(0);
+    }
+
+    private static void expectLookupShape(String op, Tensor index, Tensor rows, int c) {
+        int[] is = index.shape();
+        int[] expected = Arrays.copyOf(is, is.length + 1);
+        expected[is.length] = c;
+        if (!rows.hasShape(expected)) {
+            throw new IllegalArgumentException(op + ": rows have shape " + rows.shapeString() + ", expected "
+                    + Tensor.shapeString(expected) + " for index " + index.shapeString());
+        }
+    }
+
+    /**
+     * Index tensors in host memory are checked here; on the GPU the kernels guard the index instead (an out-of-range
+     * entry yields NaN rather than a read out of bounds), since checking would mean a copy to the host per call.
+     */
+    private static void checkIndices(String op, String name, Tensor index, int limit) {
+        if (index.device() != Device.CPU) {
+            return;
+        }
+        int[] values = index.toIntArray();
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] < 0 || values[i] >= limit) {
+                throw new IllegalArgumentException(op + ": " + name + "[" + i + "] = " + values[i] + " is outside [0, "
+                        + limit + ")");
+            }
+        }
+    }
+
+    private static void probability(String op, float p) {
+        if (!(p >= 0f && p < 1f)) {
+            throw new IllegalArgumentException(op + ": dropout probability must be in [0, 1), got " + p);
+        }
+    }
+
+    private static void finite(String op, String name, float value) {
+        if (!Float.isFinite(value)) {
+            throw new IllegalArgumentException(op + ": " + name + " must be finite, got " + value);
+        }
+    }
+
+    private static void positive(String op, String name, float value) {
+        if (!(value > 0) || !Float.isFinite(value)) {
+            throw new IllegalArgumentException(op + ": " + name + " must be positive and finite, got " + value);
+        }
+    }
+}

@@ -1,0 +1,18 @@
+package org.cotrain.tensor;
+
+/** Element types. Everything learned is float32; int32 carries indices (embedding ids, diffusion timesteps). */
+public enum DType {
+    F32(4),
+    I32(4);
+
+    private final int bytes;
+
+    DType(int bytes) {
+        this.bytes = bytes;
+    }
+
+    /** Size of one element in bytes. */
+    public int bytes() {
+        return bytes;
+    }
+}
