@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs the CUDA tests and the kernel benchmarks on a GPU machine with nvcc but no JDK (the device machine).
+#   here:   scripts/gpu-bundle.sh                     (makes build/gpu-bundle.tgz, carried to the GPU machine)
+#   there:  scripts/gpu-test.sh [junit-selector...]    (default: every test class)
+# It first compiles the CUDA kernels with that machine's nvcc (a compile check of cuda-kernels/ for its GPU), then
+# runs the JUnit suite with the bundled runtime (the CUDA-vs-CPU tests run instead of skipping), then the JMH
+# kernel benchmarks. Results go to $OUT (or build/gpu-results) when set.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+results="${OUT:-$root/build/gpu-results}"
+mkdir -p "$results"
+cd "$root"
+if [[ ! -d build/gpu-bundle ]]; then
+  tar -C build -xzf build/gpu-bundle.tgz
+fi
+bundle="$root/build/gpu-bundle"
+java="$bundle/jre/bin/java"
+command -v java >/dev/null && [[ ! -x "$java" ]] && java=java
+
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$results/gpu.txt"
+echo "== nvcc compile check of cuda-kernels/ for this GPU"
+cmake -S . -B build/gpu-native -DCOTRAIN_OPENBLAS_DIR=/nonexistent -DCOTRAIN_CUDA_ONLY=ON >/dev/null
+cmake --build build/gpu-native --parallel --target cotrain_cuda 2>&1 | tail -3
+
+cp="$bundle/lib/*:$bundle/test-classes"
+echo "== JUnit (CUDA tests run here)"
+select=("$@")
+[[ ${#select[@]} -eq 0 ]] && select=(--scan-classpath "$bundle/test-classes")
+"$java" -Xmx4g -jar "$bundle"/lib/junit-platform-console-standalone-*.jar execute \
+  --class-path "$cp" "${select[@]}" --details=summary --disable-banner \
+  --reports-dir "$results/junit" 2>&1 | tee "$results/junit.txt"
+
+echo "== JMH kernel benchmarks"
+"$java" -cp "$bundle/lib/*:$bundle/benchmark-classes" org.cotrain.benchmarks.KernelReport --backend cuda \
+  2>&1 | tee "$results/benchmarks.txt"
