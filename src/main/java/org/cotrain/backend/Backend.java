@@ -148,7 +148,7 @@ public interface Backend extends AutoCloseable {
 
     // ---- embedding.h ----------------------------------------------------------------------------------------------
 
-    void embeddingForward(Tensor table, Tensor index, Tensor out, long n, int c);
+    void embeddingForward(Tensor table, Tensor index, Tensor out, long n, int v, int c);
 
     void embeddingBackward(Tensor dout, Tensor index, Tensor dtable, long n, int v, int c);
 

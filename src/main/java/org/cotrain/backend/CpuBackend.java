@@ -227,8 +227,8 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void embeddingForward(Tensor table, Tensor index, Tensor out, long n, int c) {
-        ct_embedding_forward_cpu(table.data(), index.data(), out.data(), n, c);
+    public void embeddingForward(Tensor table, Tensor index, Tensor out, long n, int v, int c) {
+        ct_embedding_forward_cpu(table.data(), index.data(), out.data(), n, v, c);
     }
 
     @Override

@@ -342,8 +342,8 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void embeddingForward(Tensor table, Tensor index, Tensor out, long n, int c) {
-        check(ct_embedding_forward_cuda(table.data(), index.data(), out.data(), n, c, stream), "embedding_forward");
+    public void embeddingForward(Tensor table, Tensor index, Tensor out, long n, int v, int c) {
+        check(ct_embedding_forward_cuda(table.data(), index.data(), out.data(), n, v, c, stream), "embedding_forward");
     }
 
     @Override

@@ -20,10 +20,10 @@ final class InfoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        System.out.println("cotrain " + new Main.Version().getVersion()[0].substring("cotrain ".length()));
+        System.out.println("cotrain " + Main.version());
         System.out.println("  java       " + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name")
                 + ")");
-        System.out.println("  javacpp    " + Loader.getVersion() + ", platform " + Loader.getPlatform());
+        System.out.println("  javacpp    " + javacppVersion() + ", platform " + Loader.getPlatform());
         List<Backend> backends = new ArrayList<>();
         Backend cpu = Backends.cpu();
         backends.add(cpu);
@@ -49,5 +49,13 @@ final class InfoCommand implements Callable<Integer> {
         }
         System.out.println(failures == 0 ? "all ops passed" : failures + " op check(s) failed");
         return failures == 0 ? 0 : 1;
+    }
+
+    private static String javacppVersion() {
+        try {
+            return Loader.getVersion();
+        } catch (java.io.IOException e) {
+            return "(unknown: " + e.getMessage() + ")";
+        }
     }
 }

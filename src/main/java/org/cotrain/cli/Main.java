@@ -30,8 +30,13 @@ public final class Main implements Runnable {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = Main.class.getPackage().getImplementationVersion();
-            return new String[] {"cotrain " + (v == null ? "(development build)" : v)};
+            return new String[] {"cotrain " + version()};
         }
+    }
+
+    /** The engine's version, from the jar manifest, or "(development build)" when run from classes. */
+    static String version() {
+        String v = Main.class.getPackage().getImplementationVersion();
+        return v == null ? "(development build)" : v;
     }
 }

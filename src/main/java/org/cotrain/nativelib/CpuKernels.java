@@ -102,7 +102,7 @@ public final class CpuKernels {
     // embedding.h
     public static native void ct_embedding_forward_cpu(@Cast("const float*") Pointer table,
                                                        @Cast("const int32_t*") Pointer index,
-                                                       @Cast("float*") Pointer out, long n, int c);
+                                                       @Cast("float*") Pointer out, long n, int v, int c);
     public static native void ct_embedding_backward_cpu(@Cast("const float*") Pointer dout,
                                                         @Cast("const int32_t*") Pointer index,
                                                         @Cast("float*") Pointer dtable, long n, int v, int c);

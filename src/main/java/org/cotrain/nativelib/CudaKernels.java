@@ -82,7 +82,7 @@ public final class CudaKernels {
     public static native int ct_softmax_backward_cuda(@Cast("const float*") Pointer y, @Cast("const float*") Pointer dy, @Cast("float*") Pointer dx, long rows, int cols, Pointer stream);
     public static native int ct_dropout_forward_cuda(@Cast("const float*") Pointer x, @Cast("float*") Pointer y, long n, float p, long seed, long offset, Pointer stream);
     public static native int ct_dropout_backward_cuda(@Cast("const float*") Pointer dy, @Cast("float*") Pointer dx, long n, float p, long seed, long offset, Pointer stream);
-    public static native int ct_embedding_forward_cuda(@Cast("const float*") Pointer table, @Cast("const int32_t*") Pointer index, @Cast("float*") Pointer out, long n, int c, Pointer stream);
+    public static native int ct_embedding_forward_cuda(@Cast("const float*") Pointer table, @Cast("const int32_t*") Pointer index, @Cast("float*") Pointer out, long n, int v, int c, Pointer stream);
     public static native int ct_embedding_backward_cuda(@Cast("const float*") Pointer dout, @Cast("const int32_t*") Pointer index, @Cast("float*") Pointer dtable, long n, int v, int c, Pointer stream);
     public static native int ct_sinusoidal_embedding_cuda(@Cast("const float*") Pointer t, @Cast("float*") Pointer out, long n, int dim, Pointer stream);
     public static native int ct_sum_cuda(@Cast("const float*") Pointer x, @Cast("float*") Pointer out, long n, float scale, Pointer stream);

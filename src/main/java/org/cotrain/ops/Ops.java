@@ -264,7 +264,7 @@ public final class Ops {
         int c = table.dim(1);
         expectLookupShape(op, index, out, c);
         checkIndices(op, "index", index, table.dim(0));
-        table.backend().embeddingForward(table, index, out, index.numel(), c);
+        table.backend().embeddingForward(table, index, out, index.numel(), table.dim(0), c);
     }
 
     /** dtable[v] += sum of dout rows whose index is v. */

@@ -1,0 +1,60 @@
+package org.cotrain.benchmarks;
+
+import java.util.concurrent.TimeUnit;
+import org.cotrain.ops.Ops;
+import org.cotrain.tensor.Tensor;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The GEMMs of the DP transformer's decoder layer at training size (B * T = 256 * 16 = 4096 rows, width 256), as
+ * its linear layers run them: y (M, N) = x (M, K) W^T with W stored (N, K), one Ops.matmul call each.
+ * <ul>
+ *   <li>4096x256x768: the fused q, k, v input projection of self-attention (in_proj, 256 -> 3 * 256);</li>
+ *   <li>4096x256x1024: the first FFN layer (256 -> 1024);</li>
+ *   <li>4096x1024x256: the second FFN layer (1024 -> 256).</li>
+ * </ul>
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Fork(1)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+public class MatmulBenchmarks extends KernelState {
+
+    /** M x K x N. */
+    @Param({"4096x256x768", "4096x256x1024", "4096x1024x256"})
+    public String gemm;
+
+    private Tensor x;
+    private Tensor w;
+    private Tensor y;
+
+    @Setup(Level.Trial)
+    public void setup() {
+        open();
+        int[] mkn = DpSizes.gemm(gemm);
+        x = randn(1, mkn[0], mkn[1]);
+        w = randn(2, mkn[2], mkn[1]);
+        y = zeros(mkn[0], mkn[2]);
+        ready();
+    }
+
+    @Benchmark
+    public Tensor linear() {
+        Ops.matmul(x, false, w, true, null, y);
+        be.synchronize();
+        return y;
+    }
+}

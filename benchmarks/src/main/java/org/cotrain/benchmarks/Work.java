@@ -1,0 +1,145 @@
+package org.cotrain.benchmarks;
+
+import java.util.Map;
+
+/**
+ * The napkin math, all in one place: for a benchmark and its parameters, the floating-point operations and the
+ * bytes moved to and from memory by one invocation, counted the way a roofline does:
+ * <ul>
+ *   <li>FLOPs: multiply and add count as one each (a GEMM is 2 M N K); transcendental functions (exp, log, sqrt)
+ *       count as one; integer work (Philox random numbers, index arithmetic) is not counted.</li>
+ *   <li>Bytes: every input read once and every output written once, at 4 bytes an element (float32 and int32);
+ *       an accumulated gradient (dx += ...) is read and written. This is the least traffic any implementation
+ *       needs: caches that hold a whole operand across calls can make the achieved GB/s exceed it.</li>
+ * </ul>
+ * The shapes come from {@link DpSizes}, as in the benchmarks themselves.
+ */
+public final class Work {
+    /** What one invocation does: a readable shape, its FLOPs and bytes, and how they were counted. */
+    public record Amount(String shape, double flops, double bytes, String formula) {}
+
+    private Work() {}
+
+    private static final double F = 4; // bytes per float32 or int32 element
+
+    /**
+     * The work of one call of a benchmark.
+     *
+     * @param benchmark "Class.method", e.g. "AttentionBenchmarks.forward"
+     * @param params    the JMH parameters of the run (backend, attn, map, ...)
+     */
+    public static Amount of(String benchmark, Map<String, String> params) {
+        switch (benchmark) {
+            case "CeilingBenchmarks.noop":
+                return new Amount("empty native call / kernel launch, + synchronize", 0, 0, "none");
+            case "CeilingBenchmarks.copy": {
+                // Read the source and write the destination, 256 MiB each.
+                double n = DpSizes.COPY_ELEMENTS;
+                return new Amount("backend.copy, 256 MiB", 0, 2 * F * n, "bytes = 2 * 4 * n (read src, write dst)");
+            }
+            case "CeilingBenchmarks.triad": {
+                // out = a + 0.5 b: two reads and a write per element; one multiply and one add.
+                double n = DpSizes.COPY_ELEMENTS;
+                return new Amount("Ops.axpby, 3 x 256 MiB", 2 * n, 3 * F * n,
+                        "flops = 2n; bytes = 3 * 4 * n (read a, b; write out)");
+            }
+            case "CeilingBenchmarks.sgemm": {
+                // (n, n) x (n, n): n^2 outputs, each a dot product of length n (n multiplies, n adds).
+                double n = Integer.parseInt(params.get("square"));
+                return new Amount("sgemm " + (int) n + "^3", 2 * n * n * n, 3 * F * n * n,
+                        "flops = 2 n^3; bytes = 3 * 4 * n^2 (read A, B; write C)");
+            }
+            case "MatmulBenchmarks.linear": {
+                // y (M, N) = x (M, K) W^T, W (N, K): M N dot products of length K.
+                int[] d = DpSizes.gemm(params.get("gemm"));
+                double m = d[0];
+                double k = d[1];
+                double n = d[2];
+                return new Amount(String.format("(%d, %d) x (%d, %d)", d[0], d[1], d[1], d[2]), 2 * m * n * k,
+                        F * (m * k + n * k + m * n), "flops = 2 M N K; bytes = 4 (M K + N K + M N)");
+            }
+            case "AttentionBenchmarks.forward":
+            case "AttentionBenchmarks.backward":
+                return attention(benchmark.endsWith("forward"), params.get("attn"), params.get("pDrop"));
+            case "SpatialSoftmaxBenchmarks.forward":
+            case "SpatialSoftmaxBenchmarks.backward":
+                return spatialSoftmax(benchmark.endsWith("forward"), Integer.parseInt(params.get("map")));
+            case "DdpmBenchmarks.addNoise":
+            case "DdpmBenchmarks.ddpmStep":
+            case "DdpmBenchmarks.ddimStep":
+                return ddpm(benchmark.substring(benchmark.indexOf('.') + 1), params.get("shape"));
+            default:
+                throw new IllegalArgumentException("no napkin math for benchmark " + benchmark);
+        }
+    }
+
+    /**
+     * Attention, per (batch, head), with Tq queries and Tk keys of size HS, counted dense (the causal mask would let
+     * a kernel skip up to half of the self-attention products; the count stays the dense one, as FlashAttention's).
+     * Forward: S = Q K^T (2 Tq Tk HS) and O = P V (2 Tq Tk HS): 4 B NH Tq Tk HS; the softmax, O(Tq Tk), is
+     * negligible beside that. Bytes: q, k, v read, out and lse written, the (Tq, Tk) mask read once.
+     * Backward: S = Q K^T recomputed, dV += P^T dO, dP = dO V^T, dQ += dS K, dK += dS^T Q: 10 B NH Tq Tk HS.
+     * Bytes: dout, q, out, k, v, lse and the mask read, dq, dk, dv read and written.
+     */
+    private static Amount attention(boolean forward, String attn, String pDrop) {
+        int[] d = DpSizes.attention(attn);
+        double bh = (double) d[0] * d[1];
+        double tq = d[2];
+        double tk = d[3];
+        double hs = d[4];
+        boolean self = attn.equals("self");
+        double maskBytes = self ? 0 : F * tq * tk;
+        String shape = String.format("%s: q (%d, %d, %d, %d), k/v (%d, %d, %d, %d), %s, p_drop %s", attn, d[0], d[1],
+                d[2], d[4], d[0], d[1], d[3], d[4], self ? "causal" : "DP cross mask", pDrop);
+        if (forward) {
+            return new Amount(shape, 4 * bh * tq * tk * hs, F * bh * (2 * tq * hs + 2 * tk * hs + tq) + maskBytes,
+                    "flops = 4 B NH Tq Tk HS; bytes = 4 (B NH (2 Tq HS + 2 Tk HS + Tq) + mask)");
+        }
+        return new Amount(shape, 10 * bh * tq * tk * hs, F * bh * (5 * tq * hs + 6 * tk * hs + tq) + maskBytes,
+                "flops = 10 B NH Tq Tk HS; bytes = 4 (B NH (5 Tq HS + 6 Tk HS + Tq) + mask)");
+    }
+
+    /**
+     * Spatial softmax over n = B K maps of S = H W positions.
+     * Forward, per position: max (1), x / T - max (2), exp (1), the sum (1), and the two expectations P gx, P gy
+     * (2 multiply-adds, 4): about 9 S n FLOPs. Bytes: x read, out (n, 2) written.
+     * Backward, per position: P recomputed (max, scale, exp, sum: 5, plus 1 to normalise), the two centred grid
+     * terms and their weights (6) and the accumulate (2): about 14 S n. Bytes: x read, out and dout (n, 2) read,
+     * dx read and written.
+     */
+    private static Amount spatialSoftmax(boolean forward, int map) {
+        double n = (double) DpSizes.BATCH * DpSizes.KEYPOINTS;
+        double s = (double) map * map;
+        String shape = String.format("x (%d, %d, %d, %d)", DpSizes.BATCH, DpSizes.KEYPOINTS, map, map);
+        if (forward) {
+            return new Amount(shape, 9 * s * n, F * (s * n + 2 * n), "flops ~ 9 n H W; bytes = 4 (n H W + 2 n)");
+        }
+        return new Amount(shape, 14 * s * n, F * (3 * s * n + 4 * n), "flops ~ 14 n H W; bytes = 4 (3 n H W + 4 n)");
+    }
+
+    /**
+     * DDPM kernels over B chains of N elements (the per-chain coefficients, a few sqrt and divides per chain, are
+     * negligible; so is the gather from the 100-entry abar table).
+     * addNoise: xt = sqrt(abar) x0 + sqrt(1 - abar) eps: 3 FLOPs an element; x0, eps read, xt written, t read.
+     * ddpmStep: x0 from xt and the model output (2), clip (2), the mean (3), + sigma z (2): about 9 FLOPs an
+     * element, not counting the Philox normal draw of z (integer rounds, a log, a sqrt and a cosine: on the CPU it
+     * costs more than the rest); model, xt read, out written, t and prev_t read.
+     * ddimStep with eta = 0: x0 (2), clip (2), sqrt(a_p) x0 + c eps (3): about 7 FLOPs; no noise drawn; same bytes.
+     */
+    private static Amount ddpm(String kernel, String shapeSpec) {
+        int[] d = DpSizes.dims(shapeSpec);
+        double b = d[0];
+        double n = DpSizes.product(d);
+        String shape = "x (" + shapeSpec.replace("x", ", ") + ")";
+        switch (kernel) {
+            case "addNoise":
+                return new Amount(shape, 3 * n, F * (3 * n + b), "flops = 3 B N; bytes = 4 (3 B N + B)");
+            case "ddpmStep":
+                return new Amount(shape + ", Philox noise", 9 * n, F * (3 * n + 2 * b),
+                        "flops ~ 9 B N (+ Philox normals); bytes = 4 (3 B N + 2 B)");
+            default:
+                return new Amount(shape + ", eta 0", 7 * n, F * (3 * n + 2 * b),
+                        "flops ~ 7 B N; bytes = 4 (3 B N + 2 B)");
+        }
+    }
+}

@@ -1,0 +1,139 @@
+// activation.cpp: CPU reference of activation.h: GELU (exact erf form), Mish and ReLU, forward and backward.
+//
+// These run on every (B*T, 1024) FFN activation of the denoiser, forward and backward, so they are hot on the CPU
+// backend. glibc's erff/expf/tanhf are scalar calls that stop the loops from vectorising (a GELU pass over 4M
+// elements would cost about as much as the matmul before it), so the transcendental functions below are
+// branch-free, call-free float approximations the compiler turns into AVX2 code:
+//   ct_expf_nonpos: exp(x) for x <= 0 (every exp here has a non-positive argument), ~2 ulp;
+//   ct_erff:        erf(x), the rational approximation of Eigen and XLA, absolute error < 2e-7.
+// Both are about as accurate as a float result can be at the scale of the outputs (1 + erf, tanh near 1, ...).
+#include "cotrain/activation.h"
+#include "cpu_common.h"
+
+#include <string.h>
+
+// The clamps in the helpers below are selects, but under the default -ftrapping-math GCC turns them into branches it
+// then cannot vectorise (floating-point operations on a conditional path could raise flags). cotrain never reads
+// the floating-point flags, so this file drops that rule.
+#pragma GCC optimize("no-trapping-math")
+
+// exp(x) for x <= 0 (NaN propagates). Cephes expf: x = n ln2 + r with |r| <= ln2/2 (ln2 split in two for an exact
+// product), e^r by a degree-7 polynomial, 2^n written into the exponent bits. Below -87.3 the result would be a
+// denormal; it is flushed to 0.
+static inline float ct_expf_nonpos(float x) {
+    const float lo = -87.33654f;            // ln(FLT_MIN): 2^n stays a normal float
+    float xc = x < lo ? lo : x;
+    // Round x / ln2 to the nearest integer with the 1.5 * 2^23 trick (vectorises without SSE4.1 round).
+    float n = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+    float r = xc - n * 0.693359375f;       // ln2 = 0.693359375 - 2.12194440e-4, the first part exact in float
+    r = r - n * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    float y = p * r * r + r + 1.0f;
+    int32_t bits = ((int32_t)n + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    y = y * scale;
+    return x < lo ? 0.0f : y;
+}
+
+// erf(x): x P(x^2) / Q(x^2) on [-4, 4] (erf is +-1 in float beyond), the approximation used by Eigen and XLA.
+static inline float ct_erff(float x) {
+    float xc = x < -4.0f ? -4.0f : x;
+    xc = xc > 4.0f ? 4.0f : xc;
+    float x2 = xc * xc;
+    float p = -2.72614225801306e-10f;
+    p = p * x2 + 2.77068142495902e-08f;
+    p = p * x2 + -2.10102402082508e-06f;
+    p = p * x2 + -5.69250639462346e-05f;
+    p = p * x2 + -7.34990630326855e-04f;
+    p = p * x2 + -2.95459980854025e-03f;
+    p = p * x2 + -1.60960333262415e-02f;
+    float q = -1.45660718464996e-05f;
+    q = q * x2 + -2.13374055278905e-04f;
+    q = q * x2 + -1.68282697438203e-03f;
+    q = q * x2 + -7.37332916720468e-03f;
+    q = q * x2 + -1.42647390514189e-02f;
+    return xc * p / q;
+}
+
+// ---- GELU: y = x Phi(x) = 0.5 x (1 + erf(x / sqrt 2)) -----------------------------------------------------------
+
+CT_API CT_MULTIVERSION void ct_gelu_forward_cpu(const float* x, float* y, int64_t n) {
+    // x, y: (n)
+#pragma omp parallel for if (n > CT_PARALLEL_GRAIN)
+    for (int64_t i = 0; i < n; i++) {
+        float xi = x[i];
+        y[i] = 0.5f * xi * (1.0f + ct_erff(xi * 0.70710678118654752f));
+    }
+}
+
+CT_API CT_MULTIVERSION void ct_gelu_backward_cpu(const float* x, const float* dy, float* dx, int64_t n) {
+    // gelu'(x) = Phi(x) + x phi(x), phi the standard normal density exp(-x^2/2) / sqrt(2 pi)
+#pragma omp parallel for if (n > CT_PARALLEL_GRAIN)
+    for (int64_t i = 0; i < n; i++) {
+        float xi = x[i];
+        float cdf = 0.5f * (1.0f + ct_erff(xi * 0.70710678118654752f));
+        float pdf = 0.39894228040143268f * ct_expf_nonpos(-0.5f * xi * xi);
+        dx[i] += dy[i] * (cdf + xi * pdf);
+    }
+}
+
+// ---- Mish: y = x tanh(softplus(x)), softplus(x) = log(1 + e^x) ----------------------------------------------------
+//
+// No log or tanh is needed: with e = e^x, tanh(log(1 + e)) = ((1+e)^2 - 1) / ((1+e)^2 + 1) = (e^2 + 2e) / (e^2 + 2e + 2).
+// e overflows for large x, so for x >= 0 the same ratio is written in u = e^-x instead (multiply through by u^2):
+// (1 + 2u) / (1 + 2u + 2u^2). Either way the only exponential is t = exp(-|x|) <= 1, which cannot overflow, and
+// no difference of nearly equal numbers is formed (1 - tanh^2 below is also written as a ratio), so it is as
+// stable as the log1p(exp(-|x|)) + max(x, 0) form of softplus.
+
+// tanh(softplus(x)) and its derivative parts, from t = exp(-|x|).
+static inline void ct_mish_parts(float x, float* tsp, float* sech2, float* sig) {
+    bool pos = x >= 0.0f;
+    float t = ct_expf_nonpos(pos ? -x : x);
+    // tanh(sp) = num / den, and den - num (2t^2 or 2) gives 1 - tanh^2 without cancellation.
+    float num = pos ? 1.0f + 2.0f * t : t * (t + 2.0f);   // x >= 0: t = e^-x; x < 0: t = e^x
+    float gap = pos ? 2.0f * t * t : 2.0f;
+    float den = num + gap;
+    float rden = 1.0f / den;
+    *tsp = num * rden;
+    *sech2 = gap * (den + num) * rden * rden;             // (den^2 - num^2) / den^2
+    *sig = (pos ? 1.0f : t) / (1.0f + t);                 // sigmoid(x) = 1/(1+e^-x) = e^x/(1+e^x)
+}
+
+CT_API CT_MULTIVERSION void ct_mish_forward_cpu(const float* x, float* y, int64_t n) {
+    // x, y: (n)
+#pragma omp parallel for if (n > CT_PARALLEL_GRAIN)
+    for (int64_t i = 0; i < n; i++) {
+        float xi = x[i], tsp, sech2, sig;
+        ct_mish_parts(xi, &tsp, &sech2, &sig);
+        y[i] = xi * tsp;
+    }
+}
+
+CT_API CT_MULTIVERSION void ct_mish_backward_cpu(const float* x, const float* dy, float* dx, int64_t n) {
+    // mish'(x) = tanh(sp) + x sech^2(sp) sp'(x), and sp'(x) = sigmoid(x)
+#pragma omp parallel for if (n > CT_PARALLEL_GRAIN)
+    for (int64_t i = 0; i < n; i++) {
+        float xi = x[i], tsp, sech2, sig;
+        ct_mish_parts(xi, &tsp, &sech2, &sig);
+        dx[i] += dy[i] * (tsp + xi * sech2 * sig);
+    }
+}
+
+// ---- ReLU ---------------------------------------------------------------------------------------------------------
+
+CT_API CT_MULTIVERSION void ct_relu_forward_cpu(const float* x, float* y, int64_t n) {
+#pragma omp parallel for if (n > CT_PARALLEL_GRAIN)
+    for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+CT_API CT_MULTIVERSION void ct_relu_backward_cpu(const float* x, const float* dy, float* dx, int64_t n) {
+    // relu'(0) = 0, as in PyTorch
+#pragma omp parallel for if (n > CT_PARALLEL_GRAIN)
+    for (int64_t i = 0; i < n; i++) dx[i] += x[i] > 0.0f ? dy[i] : 0.0f;
+}
