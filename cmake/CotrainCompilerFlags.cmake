@@ -12,6 +12,8 @@ endif()
 
 function(cotrain_cpu_flags target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -O3 -fno-math-errno -fvisibility=hidden)
+  # A function declared in a header but implemented nowhere fails the link here, not the JVM at run time.
+  target_link_options(${target} PRIVATE -Wl,--no-undefined)
   # Find dependencies (OpenBLAS) next to the library first: JavaCPP extracts them side by side.
   set_target_properties(${target} PROPERTIES BUILD_RPATH "$ORIGIN" INSTALL_RPATH "$ORIGIN")
 endfunction()

@@ -23,6 +23,7 @@ if(CMAKE_CUDA_COMPILER)
                                           PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/cuda-kernels)
   target_compile_options(cotrain_cuda PRIVATE
     $<$<COMPILE_LANGUAGE:CUDA>:-O3 --Werror=all-warnings -Xcompiler=-fvisibility=hidden>)
+  target_link_options(cotrain_cuda PRIVATE -Wl,--no-undefined)
   set_target_properties(cotrain_cuda PROPERTIES CUDA_SEPARABLE_COMPILATION OFF)
   set(COTRAIN_HAVE_CUDA ON)
   message(STATUS "CUDA kernels: nvcc ${CMAKE_CUDA_COMPILER_VERSION}, architectures ${CMAKE_CUDA_ARCHITECTURES}")

@@ -12,6 +12,8 @@
 //   dQ += scale * dS K;  dK += scale * dS^T Q
 //
 // q, out, dq, dout: (B, NH, Tq, HS); k, v, dk, dv: (B, NH, Tk, HS); mask: (Tq, Tk) or NULL; lse: (B, NH, Tq).
+// Causal with Tq != Tk is the same rule, j <= i, with no shift. The CUDA kernels take HS <= 256 (a row of Q, K or V
+// lives in one warp's registers) and return cudaErrorInvalidValue above; the CPU takes any HS.
 #ifndef COTRAIN_ATTENTION_H
 #define COTRAIN_ATTENTION_H
 

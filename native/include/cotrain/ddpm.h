@@ -15,7 +15,8 @@
 //   out  = mean + (t > 0 ? sqrt(var) z : 0)
 //
 // ddim_step (t to prev_t), a_p = abar[prev_t] or final_abar when prev_t < 0:
-//   x0 as above (clipped if clip); eps = model (epsilon) or (xt - sqrt(a_t) x0) / sqrt(1 - a_t) (sample);
+//   x0 as above (clipped if clip); eps = model (epsilon) or (xt - sqrt(a_t) x0) / sqrt(1 - a_t) (sample, from the
+//   unclipped x0, as diffusers);
 //   if use_clipped_model_output: eps = (xt - sqrt(a_t) x0) / sqrt(1 - a_t)
 //   var = (1 - a_p) / (1 - a_t) (1 - a_t / a_p);  std = eta sqrt(var)
 //   out = sqrt(a_p) x0 + sqrt(1 - a_p - std^2) eps + (eta > 0 ? std z : 0)

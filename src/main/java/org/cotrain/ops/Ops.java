@@ -16,6 +16,9 @@ import org.cotrain.tensor.Tensor;
  * native/include/cotrain; the method names follow the C names.
  */
 public final class Ops {
+    /** Largest attention head size of the CUDA kernel (attention.h). */
+    public static final int MAX_CUDA_HEAD_SIZE = 256;
+
     private Ops() {}
 
     // ---- random numbers (rng.h) -----------------------------------------------------------------------------------
@@ -463,6 +466,10 @@ public final class Ops {
         shape(op, "lse", lse, b, nh, tq);
         if (mask != null) {
             shape(op, "mask", mask, tq, tk);
+        }
+        if (q.device() == Device.CUDA && hs > MAX_CUDA_HEAD_SIZE) {
+            throw new IllegalArgumentException(op + ": head size " + hs + " of q " + q.shapeString()
+                    + " exceeds the CUDA kernel's limit of " + MAX_CUDA_HEAD_SIZE);
         }
         return new int[] {b, nh, tq, tk, hs};
     }

@@ -202,13 +202,14 @@ class ReduceOpTest {
             assertScalarClose("sum of values near 100, n=" + n, sumOp(cpu, toFloat(shifted), 1f), sum(shifted),
                     3e-7);
         }
-        // Cancellation: +1e4, 1, -1e4 repeated sums to exactly n/3; float accumulation would lose the ones.
+        // Cancellation: +1e8, 1, -1e8 repeated sums to exactly n/3 in double; a float accumulator (ulp 8 at 1e8)
+        // loses the ones.
         int n = 300_000;
         float[] x = new float[n];
         for (int i = 0; i < n; i += 3) {
-            x[i] = 1e4f;
+            x[i] = 1e8f;
             x[i + 1] = 1f;
-            x[i + 2] = -1e4f;
+            x[i + 2] = -1e8f;
         }
         assertEquals(n / 3f, sumOp(cpu, x, 1f), "sum with cancellation");
     }

@@ -9,6 +9,7 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -42,9 +43,12 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  */
 public final class KernelReport {
     private static final String PACKAGE = "org.cotrain.benchmarks.";
-    /** The order of the report's sections. */
-    private static final List<String> CLASS_ORDER = List.of("CeilingBenchmarks", "MatmulBenchmarks",
-            "AttentionBenchmarks", "SpatialSoftmaxBenchmarks", "DdpmBenchmarks");
+    /** The order of the report's rows (JMH's own is alphabetical); parameters keep JMH's order within a benchmark. */
+    private static final List<String> ORDER = List.of("CeilingBenchmarks.noop", "CeilingBenchmarks.copy",
+            "CeilingBenchmarks.triad", "CeilingBenchmarks.sgemm", "MatmulBenchmarks.linear",
+            "AttentionBenchmarks.forward", "AttentionBenchmarks.backward", "SpatialSoftmaxBenchmarks.forward",
+            "SpatialSoftmaxBenchmarks.backward", "DdpmBenchmarks.addNoise", "DdpmBenchmarks.ddpmStep",
+            "DdpmBenchmarks.ddimStep");
 
     private KernelReport() {}
 
@@ -52,7 +56,7 @@ public final class KernelReport {
             "usage: KernelReport [--backend cpu|cuda] [--quick] [--include REGEX] [--param NAME=V1,V2]... [--forks N]",
             "                    [--output FILE]",
             "  --backend cpu|cuda  the backend to benchmark (default cpu)",
-            "  --quick             1 warmup and 3 measurement iterations of 0.2 s (a smoke run; default 3 x 1 s + 5 x 1 s)",
+            "  --quick             1 warmup and 3 measurement iterations of 0.2 s, a smoke run (default 3 + 5 of 1 s)",
             "  --include REGEX     only the benchmarks whose name matches (the ceilings always run), e.g. Attention",
             "  --param NAME=V,...  override a benchmark parameter, e.g. --param map=12 (see benchmarks/README.md)",
             "  --forks N           JVM forks per benchmark (default 1)",
@@ -104,7 +108,14 @@ public final class KernelReport {
             fail("--backend must be cpu or cuda, got " + backendName);
         }
         // Here too, not only in the forks: to fail early with the reason, and to describe the device.
-        Backend backend = KernelState.resolve(backendName);
+        Backend backend;
+        try {
+            backend = KernelState.resolve(backendName);
+        } catch (RuntimeException | LinkageError e) {
+            System.err.println("KernelReport: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
 
         // The backend, and the square sgemm's size: 4096^3 on the GPU (1024^3 and 2048^3 on the CPU are the default).
         Map<String, String[]> overrides = new LinkedHashMap<>();
@@ -180,16 +191,13 @@ public final class KernelReport {
             double error = toMicros(primary.getScoreError(), bp.getTimeUnit());
             rows.add(new Row(name, params, micros, error, Work.of(name, params)));
         }
-        rows.sort((a, b) -> {
-            int ca = classRank(a.name());
-            int cb = classRank(b.name());
-            return ca != cb ? Integer.compare(ca, cb) : 0; // stable: JMH's order within a class
-        });
+        rows.sort(Comparator.comparingInt(row -> rank(row.name()))); // stable: JMH's order of the parameters
 
         // The ceilings, measured in this run.
         Row peakGemm = null;
         Row copy = null;
         Row noop = null;
+        Row triad = null;
         for (Row row : rows) {
             switch (row.name()) {
                 case "CeilingBenchmarks.sgemm":
@@ -202,6 +210,9 @@ public final class KernelReport {
                     break;
                 case "CeilingBenchmarks.noop":
                     noop = row;
+                    break;
+                case "CeilingBenchmarks.triad":
+                    triad = row;
                     break;
                 default:
                     break;
@@ -231,7 +242,12 @@ public final class KernelReport {
                 backend.name().equals("cuda") ? "cuBLAS" : "OpenBLAS")).append('\n');
         out.append("- Memory ceiling: ").append(copy == null ? "not measured (copy failed)"
                 : String.format(Locale.ROOT, "%.1f GB/s (backend.copy of 256 MiB, counted as 2 x 256 MiB moved)",
-                copy.gbps())).append('\n');
+                copy.gbps()));
+        if (triad != null) {
+            out.append(String.format(Locale.ROOT, "; for comparison, the triad (Ops.axpby) drew %.1f GB/s",
+                    triad.gbps()));
+        }
+        out.append('\n');
         out.append("- Baseline: ").append(noop == null ? "not measured (noop failed)"
                 : String.format(Locale.ROOT, "%.0f ns per empty %s + synchronize (Backend.noop)", noop.micros() * 1e3,
                 backend.name().equals("cuda") ? "kernel launch" : "native call")).append('\n');
@@ -266,7 +282,7 @@ public final class KernelReport {
         }
 
         out.append('\n');
-        out.append("time/op: JMH average time per call (including the synchronize), +- its 99.9% confidence half-width. "
+        out.append("time/op: JMH average time per call (including the synchronize), +- its 99.9% confidence interval. "
                 + "GFLOP/s and GB/s: the napkin FLOPs and bytes below over that time (1 GB = 1e9 bytes). "
                 + "bound: the ceiling that limits the napkin work (roofline: GEMM when FLOPs / GEMM ceiling > "
                 + "bytes / memory ceiling). % of ceiling: that least possible time over the measured time; above 100% "
@@ -335,9 +351,9 @@ public final class KernelReport {
         return benchmark.startsWith(PACKAGE) ? benchmark.substring(PACKAGE.length()) : benchmark;
     }
 
-    private static int classRank(String name) {
-        int i = CLASS_ORDER.indexOf(name.substring(0, name.indexOf('.')));
-        return i < 0 ? CLASS_ORDER.size() : i;
+    private static int rank(String name) {
+        int i = ORDER.indexOf(name);
+        return i < 0 ? ORDER.size() : i;
     }
 
     private static double toMicros(double value, TimeUnit unit) {
