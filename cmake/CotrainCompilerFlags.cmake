@@ -11,7 +11,9 @@ if(NOT CMAKE_BUILD_TYPE)
 endif()
 
 function(cotrain_cpu_flags target)
-  target_compile_options(${target} PRIVATE -Wall -Wextra -O3 -fno-math-errno -fvisibility=hidden)
+  # -fno-trapping-math lets GCC keep clamps as vectorisable selects (cotrain never reads the FP exception flags).
+  target_compile_options(${target} PRIVATE -Wall -Wextra -O3 -fno-math-errno -fno-trapping-math
+                                           -fvisibility=hidden)
   # A function declared in a header but implemented nowhere fails the link here, not the JVM at run time.
   target_link_options(${target} PRIVATE -Wl,--no-undefined)
   # Find dependencies (OpenBLAS) next to the library first: JavaCPP extracts them side by side.

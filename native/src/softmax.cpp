@@ -10,33 +10,6 @@
 #include <math.h>
 #include <string.h>
 
-// See activation.cpp: without -ftrapping-math's rule GCC keeps the clamps below as selects and vectorises.
-#pragma GCC optimize("no-trapping-math")
-
-// exp(x) for x <= 0 (NaN propagates). Cephes expf: x = n ln2 + r with |r| <= ln2/2 (ln2 split in two for an exact
-// product), e^r by a degree-7 polynomial, 2^n written into the exponent bits. Below -87.3 the result would be a
-// denormal; it is flushed to 0.
-static inline float ct_expf_nonpos(float x) {
-    const float lo = -87.33654f;            // ln(FLT_MIN): 2^n stays a normal float
-    float xc = x < lo ? lo : x;
-    // Round x / ln2 to the nearest integer with the 1.5 * 2^23 trick (vectorises without SSE4.1 round).
-    float n = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-    float r = xc - n * 0.693359375f;       // ln2 = 0.693359375 - 2.12194440e-4, the first part exact in float
-    r = r - n * -2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    float y = p * r * r + r + 1.0f;
-    int32_t bits = ((int32_t)n + 127) << 23;
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    y = y * scale;
-    return x < lo ? 0.0f : y;
-}
-
 CT_API CT_MULTIVERSION void ct_softmax_forward_cpu(const float* x, float* y, int64_t rows, int cols) {
     // x, y: (rows, cols). y may be x: each row is read (max, exp) before its values are replaced.
     if (rows <= 0 || cols <= 0) return;
