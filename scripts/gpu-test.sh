@@ -17,7 +17,7 @@ bundle="$root/build/gpu-bundle"
 java="$bundle/jre/bin/java"
 command -v java >/dev/null && [[ ! -x "$java" ]] && java=java
 
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$results/gpu.txt"
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$results/gpu.txt" || echo "nvidia-smi failed: no GPU here?"
 echo "== nvcc compile check of cuda-kernels/ for this GPU"
 cmake -S . -B build/gpu-native -DCOTRAIN_OPENBLAS_DIR=/nonexistent -DCOTRAIN_CUDA_ONLY=ON >/dev/null
 cmake --build build/gpu-native --parallel --target cotrain_cuda 2>&1 | tail -3

@@ -36,7 +36,7 @@ public final class Backends {
                 cudaReason = "cotrain was built without its CUDA kernels (no nvcc at build time) or they cannot be"
                         + " loaded: " + firstLine(e.getMessage());
             } catch (CudaException e) {
-                cudaReason = "no usable GPU: " + e.getMessage();
+                cudaReason = e.getMessage();
             } catch (RuntimeException | LinkageError e) {
                 cudaReason = "the CUDA backend failed to start: " + e;
             }

@@ -28,6 +28,10 @@ import org.cotrain.tensor.Tensor;
  * <p>Made by {@link Backends}, which probes for a usable device first.
  */
 public final class CudaBackend implements Backend {
+    // cudaError_t values the probe turns into a plain "no GPU here".
+    private static final int CUDA_ERROR_INSUFFICIENT_DRIVER = 35;
+    private static final int CUDA_ERROR_NO_DEVICE = 100;
+
     private final int deviceIndex;
     private final String deviceName;
     private final int computeMajor;
@@ -45,7 +49,12 @@ public final class CudaBackend implements Backend {
         CudaKernels.load();
         this.deviceIndex = deviceIndex;
         try (IntPointer count = new IntPointer(1)) {
-            check(ct_cuda_device_count(count), "cudaGetDeviceCount");
+            int status = ct_cuda_device_count(count);
+            if (status == CUDA_ERROR_INSUFFICIENT_DRIVER || status == CUDA_ERROR_NO_DEVICE) {
+                throw new CudaException("no NVIDIA GPU with a driver for CUDA 13 was found ("
+                        + ct_cuda_error_string(status) + ")");
+            }
+            check(status, "cudaGetDeviceCount");
             if (deviceIndex < 0 || deviceIndex >= count.get()) {
                 throw new CudaException("CUDA device " + deviceIndex + " does not exist (" + count.get()
                         + " device(s) found)");
