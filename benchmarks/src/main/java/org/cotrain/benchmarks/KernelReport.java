@@ -189,7 +189,7 @@ public final class KernelReport {
             Result<?> primary = r.getPrimaryResult();
             double micros = toMicros(primary.getScore(), bp.getTimeUnit());
             double error = toMicros(primary.getScoreError(), bp.getTimeUnit());
-            rows.add(new Row(name, params, micros, error, Work.of(name, params)));
+            rows.add(new Row(name, params, micros, error, work(name, params)));
         }
         rows.sort(Comparator.comparingInt(row -> rank(row.name()))); // stable: JMH's order of the parameters
 
@@ -285,8 +285,9 @@ public final class KernelReport {
         out.append("time/op: JMH average time per call (including the synchronize), +- its 99.9% confidence interval. "
                 + "GFLOP/s and GB/s: the napkin FLOPs and bytes below over that time (1 GB = 1e9 bytes). "
                 + "bound: the ceiling that limits the napkin work (roofline: GEMM when FLOPs / GEMM ceiling > "
-                + "bytes / memory ceiling). % of ceiling: that least possible time over the measured time; above 100% "
-                + "means the data stayed in cache (the memory ceiling is DRAM bandwidth).\n\n");
+                + "bytes / memory ceiling). % of ceiling: that least possible time over the measured time. Above 100%: "
+                + "the data stayed in cache (the memory ceiling is DRAM bandwidth), or a ceiling was measured low on a "
+                + "loaded machine.\n\n");
         out.append("Napkin math (benchmarks/src/main/java/org/cotrain/benchmarks/Work.java):\n\n");
         Map<String, String> formulas = new LinkedHashMap<>();
         for (Row row : rows) {
@@ -296,6 +297,17 @@ public final class KernelReport {
             out.append("- ").append(f.getKey()).append(": ").append(f.getValue()).append('\n');
         }
         return out.toString();
+    }
+
+    /** The napkin math of a run; a benchmark that Work does not know yet still gets its row, with times only. */
+    private static Work.Amount work(String name, Map<String, String> params) {
+        try {
+            return Work.of(name, params);
+        } catch (RuntimeException e) {
+            Map<String, String> shown = new TreeMap<>(params);
+            shown.remove("backend");
+            return new Work.Amount(shown.toString(), 0, 0, "none yet (" + e.getMessage() + ")");
+        }
     }
 
     // ---- which runs were asked for, to name the ones that failed ----------------------------------------------------
