@@ -15,6 +15,7 @@
 #include "cpu_common.h"
 
 static const float kNaN = std::numeric_limits<float>::quiet_NaN();
+static const double kInfinity = std::numeric_limits<double>::infinity();
 
 // Clamp that propagates NaN (std::fmin/fmax would drop it and hide a diverged model behind a finite value).
 static inline double clamp_nan(double v, double r) { return v < -r ? -r : (v > r ? r : v); }
@@ -23,9 +24,49 @@ static inline void fill_nan(float* out, int64_t n) {
     for (int64_t i = 0; i < n; i++) out[i] = kNaN;
 }
 
-// The noise z of element i of a chain: the supplied array, or the Philox normal at (seed, index).
-static inline double noise_at(const float* noise, uint64_t seed, uint64_t index, int64_t i) {
-    return noise ? (double)noise[i] : (double)ct_philox_normal(seed, index);
+// Both reverse steps, for one chain, in one form with per-chain constants:
+//   x0  = clamp(p xt + q model, -r, r)        (the predicted clean sample; r = inf without clipping)
+//   out = A x0 + B xt + C model + sd z        (z: the supplied noise, or the Philox normal at index0 + i)
+// so that the element loop has no branches on the prediction type or the options, and vectorises when no Philox
+// noise is drawn. Everything stays in double until the single rounding to float. (N)
+struct StepCoefficients {
+    double p, q, r, a, b, c, sd;
+};
+
+CT_MULTIVERSION
+static void step_chain_supplied_noise(const float* model, const float* xt, const float* noise,
+                                      const StepCoefficients& k, float* out, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        const double x = xt[i], m = model[i];
+        const double x0 = clamp_nan(k.p * x + k.q * m, k.r);
+        out[i] = (float)(k.a * x0 + k.b * x + k.c * m + (noise ? k.sd * (double)noise[i] : 0.0));
+    }
+}
+
+static void step_chain_philox_noise(const float* model, const float* xt, uint64_t seed, uint64_t index0,
+                                    const StepCoefficients& k, float* out, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        const double x = xt[i], m = model[i];
+        const double x0 = clamp_nan(k.p * x + k.q * m, k.r);
+        const double z = (double)ct_philox_normal(seed, index0 + (uint64_t)i);
+        out[i] = (float)(k.a * x0 + k.b * x + k.c * m + k.sd * z);
+    }
+}
+
+static void step_chain(const float* model, const float* xt, const float* noise, uint64_t seed, uint64_t index0,
+                       const StepCoefficients& k, float* out, int64_t n) {
+    if (k.sd != 0.0 && noise == nullptr) {
+        step_chain_philox_noise(model, xt, seed, index0, k, out, n);
+    } else {
+        step_chain_supplied_noise(model, xt, k.sd != 0.0 ? noise : nullptr, k, out, n);
+    }
+}
+
+// x0 = p xt + q model from the model output: epsilon prediction x0 = (xt - sqrt(1 - a_t) eps) / sqrt(a_t).
+static void x0_coefficients(int prediction_type, double sqrt_a_t, double sqrt_1m_a_t, double* p, double* q) {
+    const bool sample = prediction_type == CT_PREDICT_SAMPLE;
+    *p = sample ? 0.0 : 1.0 / sqrt_a_t;
+    *q = sample ? 1.0 : -sqrt_1m_a_t / sqrt_a_t;
 }
 
 // xt = sa x0 + sb eps over one chain. (N)
@@ -70,19 +111,15 @@ CT_API void ct_ddpm_step_cpu(const float* model, const float* xt, const int32_t*
         const double coef_x0 = std::sqrt(a_p) * beta / (1.0 - a_t);          // weight of x0 in the posterior mean
         const double coef_xt = std::sqrt(alpha) * (1.0 - a_p) / (1.0 - a_t);  // weight of xt
         const double var = std::fmax((1.0 - a_p) / (1.0 - a_t) * beta, 1e-20);
-        const double std_dev = tc > 0 ? std::sqrt(var) : 0.0;  // the last step (t == 0) adds no noise
-        const float* mc = model + base;
-        const float* xc = xt + base;
-        const float* nc = noise ? noise + base : nullptr;
-        float* oc = out + base;
-        for (int64_t i = 0; i < n; i++) {
-            const double x = xc[i];
-            double x0 = prediction_type == CT_PREDICT_SAMPLE ? (double)mc[i] : (x - sqrt_1m_a_t * mc[i]) / sqrt_a_t;
-            if (clip) x0 = clamp_nan(x0, clip_range);
-            double o = coef_x0 * x0 + coef_xt * x;
-            if (tc > 0) o += std_dev * noise_at(nc, seed, offset + (uint64_t)(base + i), i);
-            oc[i] = (float)o;
-        }
+        StepCoefficients k;
+        x0_coefficients(prediction_type, sqrt_a_t, sqrt_1m_a_t, &k.p, &k.q);
+        k.r = clip ? (double)clip_range : kInfinity;
+        k.a = coef_x0;
+        k.b = coef_xt;
+        k.c = 0.0;
+        k.sd = tc > 0 ? std::sqrt(var) : 0.0;  // the last step (t == 0) adds no noise
+        step_chain(model + base, xt + base, noise ? noise + base : nullptr, seed, offset + (uint64_t)base, k,
+                   out + base, n);
     }
 }
 
@@ -108,26 +145,24 @@ CT_API void ct_ddim_step_cpu(const float* model, const float* xt, const int32_t*
         const double std_dev = (double)eta * std::sqrt(var);
         // Weight of the predicted noise: sqrt(1 - a_p - std^2) >= 0 in exact arithmetic; clamp the rounding.
         const double coef_eps = std::sqrt(std::fmax(1.0 - a_p - std_dev * std_dev, 0.0));
-        const bool add_noise = eta > 0.0f;
-        const float* mc = model + base;
-        const float* xc = xt + base;
-        const float* nc = noise ? noise + base : nullptr;
-        float* oc = out + base;
-        for (int64_t i = 0; i < n; i++) {
-            const double x = xc[i], m = mc[i];
-            double x0, e;
-            if (prediction_type == CT_PREDICT_SAMPLE) {
-                x0 = m;
-                e = (x - sqrt_a_t * m) / sqrt_1m_a_t;  // from the unclipped prediction, as diffusers
-            } else {
-                x0 = (x - sqrt_1m_a_t * m) / sqrt_a_t;
-                e = m;
-            }
-            if (clip) x0 = clamp_nan(x0, clip_range);
-            if (use_clipped_model_output) e = (x - sqrt_a_t * x0) / sqrt_1m_a_t;
-            double o = sqrt_a_p * x0 + coef_eps * e;
-            if (add_noise) o += std_dev * noise_at(nc, seed, offset + (uint64_t)(base + i), i);
-            oc[i] = (float)o;
+        // The noise estimate as e = u xt + v model + w x0: the model output itself (epsilon prediction), derived
+        // from the unclipped x0 (sample prediction, as diffusers), or from the clipped x0 when
+        // use_clipped_model_output; then out = sqrt(a_p) x0 + coef_eps e + std z.
+        const bool sample = prediction_type == CT_PREDICT_SAMPLE;
+        double u = 0.0, v = 1.0, w = 0.0;
+        if (use_clipped_model_output) {
+            u = 1.0 / sqrt_1m_a_t, v = 0.0, w = -sqrt_a_t / sqrt_1m_a_t;
+        } else if (sample) {
+            u = 1.0 / sqrt_1m_a_t, v = -sqrt_a_t / sqrt_1m_a_t;
         }
+        StepCoefficients k;
+        x0_coefficients(prediction_type, sqrt_a_t, sqrt_1m_a_t, &k.p, &k.q);
+        k.r = clip ? (double)clip_range : kInfinity;
+        k.a = sqrt_a_p + coef_eps * w;
+        k.b = coef_eps * u;
+        k.c = coef_eps * v;
+        k.sd = eta > 0.0f ? std_dev : 0.0;
+        step_chain(model + base, xt + base, noise ? noise + base : nullptr, seed, offset + (uint64_t)base, k,
+                   out + base, n);
     }
 }
