@@ -219,7 +219,13 @@ public final class KernelReport {
             }
         }
         double peakFlops = peakGemm == null ? Double.NaN : peakGemm.gflops() * 1e9;
-        double peakBytes = copy == null ? Double.NaN : copy.gbps() * 1e9;
+        // The memory ceiling is the best bandwidth measured: backend.copy is a plain memcpy, single-threaded on the
+        // CPU, so there the multi-threaded triad reaches further; on the GPU the copy is usually the best.
+        Row memory = copy;
+        if (triad != null && (memory == null || triad.gbps() > memory.gbps())) {
+            memory = triad;
+        }
+        double peakBytes = memory == null ? Double.NaN : memory.gbps() * 1e9;
 
         StringBuilder out = new StringBuilder();
         String date = ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'"));
@@ -240,13 +246,11 @@ public final class KernelReport {
         out.append("- GEMM ceiling: ").append(peakGemm == null ? "not measured (sgemm failed)"
                 : String.format(Locale.ROOT, "%.1f GFLOP/s (%s, %s)", peakGemm.gflops(), peakGemm.work().shape(),
                 backend.name().equals("cuda") ? "cuBLAS" : "OpenBLAS")).append('\n');
-        out.append("- Memory ceiling: ").append(copy == null ? "not measured (copy failed)"
-                : String.format(Locale.ROOT, "%.1f GB/s (backend.copy of 256 MiB, counted as 2 x 256 MiB moved)",
-                copy.gbps()));
-        if (triad != null) {
-            out.append(String.format(Locale.ROOT, "; for comparison, the triad (Ops.axpby) drew %.1f GB/s",
-                    triad.gbps()));
-        }
+        out.append("- Memory ceiling: ").append(memory == null ? "not measured (copy and triad failed)"
+                : String.format(Locale.ROOT, "%.1f GB/s, the best of: copy %s (backend.copy of 256 MiB, 2 x 256 MiB"
+                + " moved), triad %s (Ops.axpby over 256 MiB tensors, 3 x 256 MiB moved)", memory.gbps(),
+                copy == null ? "failed" : String.format(Locale.ROOT, "%.1f GB/s", copy.gbps()),
+                triad == null ? "failed" : String.format(Locale.ROOT, "%.1f GB/s", triad.gbps())));
         out.append('\n');
         out.append("- Baseline: ").append(noop == null ? "not measured (noop failed)"
                 : String.format(Locale.ROOT, "%.0f ns per empty %s + synchronize (Backend.noop)", noop.micros() * 1e3,

@@ -1,0 +1,18 @@
+package org.cotrain.diffusion;
+
+import org.cotrain.tensor.Tensor;
+
+/**
+ * A network that denoises action chunks: given noisy samples, their diffusion steps and the condition, it writes
+ * its prediction (the noise or the clean sample, per the scheduler's prediction type). The samplers call it once per
+ * step; {@code org.cotrain.policy.TransformerForDiffusion} is the Diffusion Policy implementation.
+ */
+public interface Denoiser {
+    /**
+     * @param sample    (B, H, Da) noisy action chunks
+     * @param timesteps (B) diffusion steps, float32
+     * @param cond      (B, To, cond_dim) observation features, or null for an unconditional model
+     * @param out       (B, H, Da) the prediction
+     */
+    void predict(Tensor sample, Tensor timesteps, Tensor cond, Tensor out);
+}
