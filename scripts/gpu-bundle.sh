@@ -7,11 +7,17 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="$root/build/gpu-bundle"
 cd "$root"
+command -v zip >/dev/null || { echo "gpu-bundle.sh needs zip (apt-get install zip)" >&2; exit 1; }
 [[ -f target/cotrain-0.1.0-SNAPSHOT.jar && -d target/test-classes ]] || mvn -q -B -DskipTests package test-compile
 rm -rf "$out" && mkdir -p "$out/lib"
 cp target/cotrain-0.1.0-SNAPSHOT.jar "$out/lib/"
-# The runtime jars, less the platform jars of other operating systems.
+# The runtime jars. The OpenBLAS jar is repacked without its LAPACK JNI libraries (about 45 MB unpacked):
+# cotrain loads only openblas_nolapack, and the bundle must stay within the device machine's 64 MiB carry limit.
 cp target/lib/*.jar "$out/lib/"
+for jar in "$out"/lib/openblas-*-linux-x86_64.jar; do
+  zip -q -d "$jar" 'org/bytedeco/openblas/linux-x86_64/libjniopenblas.so' \
+                   'org/bytedeco/openblas/linux-x86_64/libjniopenblas_full.so'
+done
 cp -r target/test-classes "$out/test-classes"
 cp -r benchmarks/target/classes "$out/benchmark-classes"
 m2="${HOME}/.m2/repository"
@@ -21,7 +27,7 @@ mvn -q -B dependency:copy -Dartifact=org.junit.platform:junit-platform-console-s
     -DoutputDirectory="$out/lib" -f engine.pom.xml
 # A small Java runtime with just the modules the engine uses.
 jlink --compress=2 --strip-debug --no-header-files --no-man-pages \
-      --add-modules java.base,java.logging,java.management,jdk.unsupported,java.desktop,java.xml,java.sql,jdk.management \
+      --add-modules java.base,java.logging,java.management,jdk.management,jdk.unsupported,java.xml \
       --output "$out/jre"
 tar -C "$root/build" -czf "$root/build/gpu-bundle.tgz" gpu-bundle
 rm -rf "$out"

@@ -22,14 +22,19 @@ echo "== nvcc compile check of cuda-kernels/ for this GPU"
 cmake -S . -B build/gpu-native -DCOTRAIN_OPENBLAS_DIR=/nonexistent -DCOTRAIN_CUDA_ONLY=ON >/dev/null
 cmake --build build/gpu-native --parallel --target cotrain_cuda 2>&1 | tail -3
 
-cp="$bundle/lib/*:$bundle/test-classes"
+# Explicit jar lists: the JUnit launcher does not expand "lib/*" the way the java command does.
+jars="$(find "$bundle/lib" -name '*.jar' ! -name 'junit-platform-console-standalone-*' | sort | tr '\n' ':')"
+status=0
 echo "== JUnit (CUDA tests run here)"
 select=("$@")
 [[ ${#select[@]} -eq 0 ]] && select=(--scan-classpath "$bundle/test-classes")
 "$java" -Xmx4g -jar "$bundle"/lib/junit-platform-console-standalone-*.jar execute \
-  --class-path "$cp" "${select[@]}" --details=summary --disable-banner \
-  --reports-dir "$results/junit" 2>&1 | tee "$results/junit.txt"
+  --class-path "${jars}$bundle/test-classes" "${select[@]}" --details=summary --disable-banner \
+  --reports-dir "$results/junit" > "$results/junit.txt" 2>&1 || status=1
+tail -15 "$results/junit.txt"
 
 echo "== JMH kernel benchmarks"
-"$java" -cp "$bundle/lib/*:$bundle/benchmark-classes" org.cotrain.benchmarks.KernelReport --backend cuda \
-  2>&1 | tee "$results/benchmarks.txt"
+"$java" -cp "${jars}$bundle/benchmark-classes" org.cotrain.benchmarks.KernelReport --backend cuda \
+  --output "$results/kernel-report.md" > "$results/benchmarks.txt" 2>&1 || status=1
+tail -5 "$results/benchmarks.txt"
+exit $status
