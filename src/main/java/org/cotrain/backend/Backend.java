@@ -203,6 +203,12 @@ public interface Backend extends AutoCloseable {
                   float eta, int predictionType, boolean clip, float clipRange, boolean useClippedModelOutput,
                   Tensor noise, long seed, long offset, Tensor out, int b, long n);
 
+    // ---- permute.h ------------------------------------------------------------------------------------------------
+
+    void splitHeads(Tensor x, Tensor out, int b, int t, int nh, int hs, long w, long col, boolean accumulate);
+
+    void mergeHeads(Tensor y, Tensor x, int b, int t, int nh, int hs, long w, long col, boolean accumulate);
+
     /** The tensor's storage, or NULL for an absent optional argument. */
     static Pointer ptr(Tensor t) {
         return t == null ? null : t.data();

@@ -334,4 +334,14 @@ public final class CpuBackend implements Backend {
                 predictionType, clip ? 1 : 0, clipRange, useClippedModelOutput ? 1 : 0, ptr(noise), seed, offset,
                 out.data(), b, n);
     }
+
+    @Override
+    public void splitHeads(Tensor x, Tensor out, int b, int t, int nh, int hs, long w, long col, boolean accumulate) {
+        ct_split_heads_cpu(x.data(), out.data(), b, t, nh, hs, w, col, accumulate ? 1 : 0);
+    }
+
+    @Override
+    public void mergeHeads(Tensor y, Tensor x, int b, int t, int nh, int hs, long w, long col, boolean accumulate) {
+        ct_merge_heads_cpu(y.data(), x.data(), b, t, nh, hs, w, col, accumulate ? 1 : 0);
+    }
 }

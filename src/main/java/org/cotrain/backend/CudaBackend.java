@@ -458,4 +458,16 @@ public final class CudaBackend implements Backend {
                 predictionType, clip ? 1 : 0, clipRange, useClippedModelOutput ? 1 : 0, ptr(noise), seed, offset,
                 out.data(), b, n, stream), "ddim_step");
     }
+
+    @Override
+    public void splitHeads(Tensor x, Tensor out, int b, int t, int nh, int hs, long w, long col, boolean accumulate) {
+        check(ct_split_heads_cuda(x.data(), out.data(), b, t, nh, hs, w, col, accumulate ? 1 : 0, stream),
+                "split_heads");
+    }
+
+    @Override
+    public void mergeHeads(Tensor y, Tensor x, int b, int t, int nh, int hs, long w, long col, boolean accumulate) {
+        check(ct_merge_heads_cuda(y.data(), x.data(), b, t, nh, hs, w, col, accumulate ? 1 : 0, stream),
+                "merge_heads");
+    }
 }

@@ -17,7 +17,7 @@ import org.bytedeco.javacpp.annotation.Platform;
         include = {"cotrain/common.h", "cotrain/rng.h", "cotrain/matmul.h", "cotrain/elementwise.h",
                 "cotrain/activation.h", "cotrain/layernorm.h", "cotrain/softmax.h", "cotrain/dropout.h",
                 "cotrain/embedding.h", "cotrain/reduce.h", "cotrain/optim.h", "cotrain/attention.h",
-                "cotrain/spatial_softmax.h", "cotrain/ddpm.h"},
+                "cotrain/spatial_softmax.h", "cotrain/ddpm.h", "cotrain/permute.h"},
         link = "cotrain_cpu")
 public final class CpuKernels {
     private CpuKernels() {}
@@ -181,4 +181,10 @@ public final class CpuKernels {
                                                float eta, int predictionType, int clip, float clipRange,
                                                int useClippedModelOutput, @Cast("const float*") Pointer noise,
                                                long seed, long offset, @Cast("float*") Pointer out, int b, long n);
+
+    // permute.h
+    public static native void ct_split_heads_cpu(@Cast("const float*") Pointer x, @Cast("float*") Pointer out, int b,
+                                                 int t, int nh, int hs, long w, long col, int accumulate);
+    public static native void ct_merge_heads_cpu(@Cast("const float*") Pointer y, @Cast("float*") Pointer x, int b,
+                                                 int t, int nh, int hs, long w, long col, int accumulate);
 }

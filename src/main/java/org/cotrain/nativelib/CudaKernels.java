@@ -20,7 +20,7 @@ import org.bytedeco.javacpp.annotation.Platform;
         include = {"cotrain/common.h", "cotrain/device.h", "cotrain/rng.h", "cotrain/elementwise.h",
                 "cotrain/activation.h", "cotrain/layernorm.h", "cotrain/softmax.h", "cotrain/dropout.h",
                 "cotrain/embedding.h", "cotrain/reduce.h", "cotrain/optim.h", "cotrain/attention.h",
-                "cotrain/spatial_softmax.h", "cotrain/ddpm.h"},
+                "cotrain/spatial_softmax.h", "cotrain/ddpm.h", "cotrain/permute.h"},
         link = "cotrain_cuda")
 public final class CudaKernels {
     private CudaKernels() {}
@@ -100,4 +100,6 @@ public final class CudaKernels {
     public static native int ct_ddpm_add_noise_cuda(@Cast("const float*") Pointer x0, @Cast("const float*") Pointer eps, @Cast("const int32_t*") Pointer t, @Cast("const float*") Pointer abar, int numTimesteps, @Cast("float*") Pointer xt, int b, long n, Pointer stream);
     public static native int ct_ddpm_step_cuda(@Cast("const float*") Pointer model, @Cast("const float*") Pointer xt, @Cast("const int32_t*") Pointer t, @Cast("const int32_t*") Pointer prevT, @Cast("const float*") Pointer abar, int numTimesteps, int predictionType, int clip, float clipRange, @Cast("const float*") Pointer noise, long seed, long offset, @Cast("float*") Pointer out, int b, long n, Pointer stream);
     public static native int ct_ddim_step_cuda(@Cast("const float*") Pointer model, @Cast("const float*") Pointer xt, @Cast("const int32_t*") Pointer t, @Cast("const int32_t*") Pointer prevT, @Cast("const float*") Pointer abar, int numTimesteps, float finalAbar, float eta, int predictionType, int clip, float clipRange, int useClippedModelOutput, @Cast("const float*") Pointer noise, long seed, long offset, @Cast("float*") Pointer out, int b, long n, Pointer stream);
+    public static native int ct_split_heads_cuda(@Cast("const float*") Pointer x, @Cast("float*") Pointer out, int b, int t, int nh, int hs, long w, long col, int accumulate, Pointer stream);
+    public static native int ct_merge_heads_cuda(@Cast("const float*") Pointer y, @Cast("float*") Pointer x, int b, int t, int nh, int hs, long w, long col, int accumulate, Pointer stream);
 }

@@ -575,6 +575,51 @@ public final class Ops {
         return b;
     }
 
+    // ---- permute.h ------------------------------------------------------------------------------------------------
+
+    /**
+     * out[b, h, t, :] (+)= x[b, t, col + h HS : col + (h + 1) HS]: the heads of the column block of x starting at
+     * col go to the attention layout. x (B, T, W); out (B, NH, T, HS) with col + NH HS <= W. Packed q, k, v of an
+     * in-projection (B, T, 3C) are col = 0, C, 2C. Its backward is {@link #mergeHeads} with accumulate.
+     */
+    public static void splitHeads(Tensor x, int col, Tensor out, boolean accumulate) {
+        int[] d = headDims("splitHeads", x, col, out);
+        x.backend().splitHeads(x, out, d[0], d[1], d[2], d[3], x.dim(2), col, accumulate);
+    }
+
+    /**
+     * x[b, t, col + h HS : col + (h + 1) HS] (+)= y[b, h, t, :]: the inverse of {@link #splitHeads}; the columns of x
+     * outside the block are left as they are. y (B, NH, T, HS); x (B, T, W) with col + NH HS <= W.
+     */
+    public static void mergeHeads(Tensor y, Tensor x, int col, boolean accumulate) {
+        int[] d = headDims("mergeHeads", x, col, y);
+        y.backend().mergeHeads(y, x, d[0], d[1], d[2], d[3], x.dim(2), col, accumulate);
+    }
+
+    /** Checks of split/merge: x (B, T, W) token-major, heads (B, NH, T, HS), the block inside W; returns B, T, NH, HS. */
+    private static int[] headDims(String op, Tensor x, int col, Tensor heads) {
+        sameBackend(op, x, heads);
+        allF32(op, x, heads);
+        rank(op, "x", x, 3, 3);
+        rank(op, "heads", heads, 4, 4);
+        int b = heads.dim(0);
+        int nh = heads.dim(1);
+        int t = heads.dim(2);
+        int hs = heads.dim(3);
+        if (x.dim(0) != b || x.dim(1) != t) {
+            throw new IllegalArgumentException(op + ": x " + x.shapeString() + " and heads " + heads.shapeString()
+                    + " differ in batch or sequence length (x must be (B, T, W), heads (B, NH, T, HS))");
+        }
+        if (col < 0 || (long) col + (long) nh * hs > x.dim(2)) {
+            throw new IllegalArgumentException(op + ": the head block [" + col + ", " + ((long) col + (long) nh * hs)
+                    + ") of heads " + heads.shapeString() + " does not fit in the rows of x " + x.shapeString());
+        }
+        if (x.numel() > 0 && heads.numel() > 0 && x.data().address() == heads.data().address()) {
+            throw new IllegalArgumentException(op + ": x and heads share storage; the permutation cannot run in place");
+        }
+        return new int[] {b, t, nh, hs};
+    }
+
     // ---- checks ---------------------------------------------------------------------------------------------------
 
     /** Every tensor open and on one backend (nulls, the absent optional arguments, are skipped). */
