@@ -1,0 +1,30 @@
+package org.cotrain.config;
+
+/**
+ * policy: the low-dim diffusion policy. DP's policy section repeats the top-level horizon, n_obs_steps,
+ * n_action_steps, obs_dim, action_dim, obs_as_cond and pred_action_steps_only by interpolation; they are checked
+ * equal to the top-level keys and not kept twice here.
+ *
+ * @param model             the denoiser
+ * @param noiseScheduler    the training noise schedule
+ * @param numInferenceSteps denoising steps when sampling, in [1, num_train_timesteps]
+ */
+public record PolicyConfig(ModelConfig model, NoiseSchedulerConfig noiseScheduler, int numInferenceSteps) {
+
+    static PolicyConfig read(ConfigReader r, TrainConfig.Shape shape) {
+        ModelConfig model = ModelConfig.read(r, shape.horizon(), shape.nObsSteps(), shape.obsDim(), shape.actionDim(),
+                shape.obsAsCond());
+        NoiseSchedulerConfig noiseScheduler = NoiseSchedulerConfig.read(r);
+        r.same("policy.horizon", r.integer("policy.horizon", 1), "horizon", shape.horizon());
+        r.same("policy.obs_dim", r.integer("policy.obs_dim", 1), "obs_dim", shape.obsDim());
+        r.same("policy.action_dim", r.integer("policy.action_dim", 1), "action_dim", shape.actionDim());
+        r.same("policy.n_action_steps", r.integer("policy.n_action_steps", 1), "n_action_steps",
+                shape.nActionSteps());
+        r.same("policy.n_obs_steps", r.integer("policy.n_obs_steps", 1), "n_obs_steps", shape.nObsSteps());
+        int numInferenceSteps = r.integerIn("policy.num_inference_steps", 1, noiseScheduler.numTrainTimesteps());
+        r.same("policy.obs_as_cond", r.bool("policy.obs_as_cond"), "obs_as_cond", shape.obsAsCond());
+        r.same("policy.pred_action_steps_only", r.bool("policy.pred_action_steps_only"), "pred_action_steps_only",
+                shape.predActionStepsOnly());
+        return new PolicyConfig(model, noiseScheduler, numInferenceSteps);
+    }
+}

@@ -1,0 +1,43 @@
+package org.cotrain.config;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * The configs shipped in the jar, under {@code org/cotrain/config/presets/<name>.yaml}. The list is explicit because
+ * resources in a jar cannot be listed portably; a test checks that every name has its file.
+ */
+public final class Presets {
+    /** The Diffusion Policy Push-T low-dim transformer config; also the schema of every config. */
+    public static final String PUSHT_LOWDIM_TRANSFORMER = "pusht_lowdim_transformer";
+    /** A tiny model and a short run for two CPU cores. */
+    public static final String SMALL_CPU = "small_cpu";
+
+    /** Every preset, the schema first. */
+    public static final List<String> NAMES = List.of(PUSHT_LOWDIM_TRANSFORMER, SMALL_CPU);
+
+    private Presets() {}
+
+    public static boolean exists(String name) {
+        return NAMES.contains(name);
+    }
+
+    /** The YAML text of a preset. */
+    public static String text(String name) {
+        if (!exists(name)) {
+            throw new ConfigException("no preset named '" + name + "'; presets: " + String.join(", ", NAMES));
+        }
+        String resource = "presets/" + name + ".yaml";
+        try (InputStream in = Presets.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalStateException("preset " + name + " is missing from the jar (org/cotrain/config/"
+                        + resource + ")");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read preset " + name + ": " + e.getMessage(), e);
+        }
+    }
+}

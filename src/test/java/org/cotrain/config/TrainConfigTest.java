@@ -1,0 +1,119 @@
+package org.cotrain.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Type, range and consistency errors of TrainConfig, each naming the key, the bad value and its origin. */
+class TrainConfigTest {
+
+    private static String error(String... overrides) {
+        Config c = Config.load(Presets.PUSHT_LOWDIM_TRANSFORMER).withOverrides(overrides);
+        return assertThrows(ConfigException.class, c::toTrainConfig).getMessage();
+    }
+
+    @Test
+    void readsEveryKeyOfTheSchema() {
+        // A key in the preset that TrainConfig does not read would be accepted and silently ignored.
+        for (String name : Presets.NAMES) {
+            ConfigReader reader = new ConfigReader(Config.load(name));
+            TrainConfig.read(reader);
+            assertEquals(Schema.get().leaves(), List.copyOf(Config.load(name).keys()));
+            assertEquals(new java.util.TreeSet<>(Schema.get().leaves()), new java.util.TreeSet<>(reader.readKeys()));
+        }
+    }
+
+    @Test
+    void rangeErrors() {
+        assertEquals("training.lr_warmup_steps must be an integer >= 0, got -5 (override"
+                + " training.lr_warmup_steps=-5)", error("training.lr_warmup_steps=-5"));
+        assertEquals("dataloader.batch_size must be an integer >= 1, got 0 (override dataloader.batch_size=0)",
+                error("dataloader.batch_size=0"));
+        assertEquals("policy.model.p_drop_attn must be a number in [0, 1), got 1.0 (override"
+                + " policy.model.p_drop_attn=1.0)", error("policy.model.p_drop_attn=1.0"));
+        assertEquals("optimizer.learning_rate must be a number > 0, got 0 (override optimizer.learning_rate=0)",
+                error("optimizer.learning_rate=0"));
+        assertEquals("optimizer.betas must be a list of 2 numbers in [0, 1), got [0.9, 1.5] (override"
+                + " optimizer.betas=[0.9, 1.5])", error("optimizer.betas=[0.9, 1.5]"));
+        assertEquals("policy.num_inference_steps must be an integer in [1, 100], got 101 (override"
+                + " policy.num_inference_steps=101)", error("policy.num_inference_steps=101"));
+        assertEquals("ema.max_value must be a number in [0.5, 1], got 0.25 (override ema.max_value=0.25)",
+                error("ema.min_value=0.5", "ema.max_value=0.25"));
+        assertEquals("task.dataset.val_ratio must be a number in [0, 1), got 1 (override task.dataset.val_ratio=1)",
+                error("task.dataset.val_ratio=1"));
+        assertEquals("cotrain.max_grad_norm must be null or a number > 0, got -1.0 (override"
+                + " cotrain.max_grad_norm=-1.0)", error("cotrain.max_grad_norm=-1.0"));
+        assertEquals("training.max_train_steps must be null or an integer >= 1, got 0 (override"
+                + " training.max_train_steps=0)", error("training.max_train_steps=0"));
+        assertEquals("policy.model.n_emb must be a multiple of policy.model.n_head (4), got 250 (override"
+                + " policy.model.n_emb=250)", error("policy.model.n_emb=250"));
+        assertEquals("n_action_steps must be <= horizon - n_obs_steps + 1 = 15 (the executed actions start at index"
+                + " n_obs_steps - 1 of the predicted chunk), got 16 (override n_action_steps=16)",
+                error("n_action_steps=16"));
+    }
+
+    @Test
+    void typeErrors() {
+        assertEquals("policy.model.n_layer must be an integer >= 1, got 2.5 (override policy.model.n_layer=2.5)",
+                error("policy.model.n_layer=2.5"));
+        assertEquals("horizon must be an integer >= 1, got '16 steps' (override horizon=16 steps)",
+                error("horizon=16 steps"));
+        assertEquals("training.use_ema must be true or false, got 3 (override training.use_ema=3)",
+                error("training.use_ema=3"));
+        assertEquals("optimizer.weight_decay must be a number >= 0, got true (override optimizer.weight_decay=true)",
+                error("optimizer.weight_decay=true"));
+        assertEquals("policy.noise_scheduler.beta_schedule must be one of linear, scaled_linear, squaredcos_cap_v2,"
+                + " got 'cosine' (override policy.noise_scheduler.beta_schedule=cosine)",
+                error("policy.noise_scheduler.beta_schedule=cosine"));
+        assertEquals("policy.noise_scheduler.prediction_type must be one of epsilon, sample, got 'v_prediction'"
+                + " (override policy.noise_scheduler.prediction_type=v_prediction)",
+                error("policy.noise_scheduler.prediction_type=v_prediction"));
+        assertEquals("policy.noise_scheduler.variance_type must be one of fixed_small, got 'fixed_small_log'"
+                + " (override policy.noise_scheduler.variance_type=fixed_small_log)",
+                error("policy.noise_scheduler.variance_type=fixed_small_log"));
+        assertEquals("training.device must be auto, cpu, cuda or cuda:N, got 'gpu' (override training.device=gpu)",
+                error("training.device=gpu"));
+        assertEquals("training.lr_scheduler must be one of cosine, linear, constant, constant_with_warmup, got"
+                + " 'step' (override training.lr_scheduler=step)", error("training.lr_scheduler=step"));
+        assertEquals("task.dataset.obs_keys must be a non-empty list of distinct non-empty texts, got ['agent_pos',"
+                + " 'agent_pos'] (override task.dataset.obs_keys=[agent_pos, agent_pos])",
+                error("task.dataset.obs_keys=[agent_pos, agent_pos]"));
+        assertEquals("exp_name must be text, got [1] (override exp_name=[1])", error("exp_name=[1]"));
+        assertEquals("training.seed must be an integer, got null (override training.seed=null)",
+                error("training.seed=null"));
+    }
+
+    @Test
+    void repeatedKeysMustAgree() {
+        assertEquals("policy.horizon must equal horizon (16), got 10 (override policy.horizon=10); the presets set"
+                + " it to ${horizon}", error("policy.horizon=10"));
+        assertEquals("policy.model.cond_dim must equal obs_dim (20), got 10 (override policy.model.cond_dim=10); the"
+                + " presets set it to ${obs_dim}", error("policy.model.cond_dim=10"));
+        assertEquals("obs_dim must equal task.obs_dim (20), got 10 (override obs_dim=10); the presets set it to"
+                + " ${task.obs_dim}", error("obs_dim=10"));
+        assertEquals("pred_action_steps_only must be false when obs_as_cond is false (as in DP), got true (override"
+                + " pred_action_steps_only=true)", error("obs_as_cond=false", "pred_action_steps_only=true"));
+        assertEquals("policy.model.time_as_cond must be true when obs_as_cond is true, got false (override"
+                + " policy.model.time_as_cond=false)", error("policy.model.time_as_cond=false"));
+    }
+
+    @Test
+    void datasetPathsAndWeights() {
+        TrainConfig t = Config.load(Presets.SMALL_CPU, List.of("task.dataset.path=[r.hdf5, s.hdf5, t.hdf5]",
+                "task.dataset.weights=[2, 1, 1]")).toTrainConfig();
+        assertEquals(3, t.task().dataset().paths().size());
+        assertEquals(List.of(0.5, 0.25, 0.25), t.task().dataset().weights());
+        assertEquals("task.dataset.weights must be null or one number >= 0 per file of task.dataset.path (1), not"
+                + " all 0, got [0.5, 0.5] (override task.dataset.weights=[0.5, 0.5])",
+                error("task.dataset.weights=[0.5, 0.5]"));
+        assertEquals("task.dataset.weights must be null or one number >= 0 per file of task.dataset.path (2), not"
+                + " all 0, got [0, 0] (override task.dataset.weights=[0, 0])",
+                error("task.dataset.path=[a.hdf5, b.hdf5]", "task.dataset.weights=[0, 0]"));
+        assertEquals("task.dataset.weights must be null or a non-empty list of numbers >= 0, got [-1] (override"
+                + " task.dataset.weights=[-1])", error("task.dataset.weights=[-1]"));
+        assertEquals("task.dataset.path must be non-empty text or a non-empty list of distinct texts, got [] (override"
+                + " task.dataset.path=[])", error("task.dataset.path=[]"));
+    }
+}
