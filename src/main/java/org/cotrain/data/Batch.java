@@ -1,0 +1,46 @@
+package org.cotrain.data;
+
+import org.cotrain.tensor.Tensor;
+
+/**
+ * One batch of training (or validation) samples on the host, normalised and ready to copy into tensors.
+ *
+ * @param index the batch index it was drawn for (-1 for validation batches)
+ * @param actions (size, horizon, actionDim), normalised
+ * @param obs (size, nObsSteps, obsDim), normalised: the first n_obs_steps of each window
+ * @param datasetIndex (size): which dataset of the mixture each sample came from (0 = the first, e.g. real)
+ * @param windowIndex (size): the sample's window within that dataset's sampler (for attribution later)
+ */
+public record Batch(long index, int size, int horizon, int nObsSteps, int actionDim, int obsDim, float[] actions,
+        float[] obs, int[] datasetIndex, int[] windowIndex) {
+
+    public Batch {
+        if (actions.length != size * horizon * actionDim || obs.length != size * nObsSteps * obsDim
+                || datasetIndex.length != size || windowIndex.length != size) {
+            throw new IllegalArgumentException("batch arrays do not match size " + size + ", horizon " + horizon
+                    + ", n_obs_steps " + nObsSteps + ", action dim " + actionDim + ", obs dim " + obsDim);
+        }
+    }
+
+    /**
+     * Copies the batch into tensors of shapes (size, horizon, actionDim), (size, nObsSteps, obsDim) and (size) int32;
+     * datasetIndex may be null when not needed.
+     */
+    public void copyTo(Tensor actionsOut, Tensor obsOut, Tensor datasetIndexOut) {
+        require("actions", actionsOut, size, horizon, actionDim);
+        require("obs", obsOut, size, nObsSteps, obsDim);
+        actionsOut.copyFrom(actions);
+        obsOut.copyFrom(obs);
+        if (datasetIndexOut != null) {
+            require("datasetIndex", datasetIndexOut, size);
+            datasetIndexOut.copyFrom(datasetIndex);
+        }
+    }
+
+    private static void require(String name, Tensor t, int... shape) {
+        if (!t.hasShape(shape)) {
+            throw new IllegalArgumentException("batch " + name + " is " + Tensor.shapeString(shape) + ", tensor is "
+                    + t.shapeString());
+        }
+    }
+}

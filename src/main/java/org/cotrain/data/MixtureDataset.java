@@ -1,0 +1,311 @@
+package org.cotrain.data;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.cotrain.random.Philox;
+
+/**
+ * Training batches drawn from several datasets at once (cotraining: D_R "real" first, D_S "sim" second), each with a
+ * sampling weight. Each sample of a batch independently picks a dataset with probability equal to its weight
+ * (alpha for the first of two), then a training window of that dataset uniformly (DP samples windows uniformly),
+ * and keeps the dataset's index.
+ *
+ * <p>Batch k is a pure function of (seed, k): sample i of batch k uses Philox block (key seed ^ {@link #DATA_STREAM},
+ * counter k * batch_size + i), word 0 for the dataset and words 1-2 for the window. So a fixed seed gives the same
+ * batches, and a resumed run asks for batch k directly without replaying the first k. Samples are drawn with
+ * replacement (no epochs): an epoch's shuffle would tie batch k to all the batches before it.
+ *
+ * <p>Windows come from {@link SequenceSampler} with pad_before = n_obs_steps - 1 and pad_after = n_action_steps - 1
+ * over the train demos of each dataset; validation windows likewise over the valid demos. Actions (B, H, Da) and
+ * obs (B, To, Do) (the first To steps of each window) are normalised with the given normaliser ("action" and "obs").
+ */
+public final class MixtureDataset {
+    /** Keys the data stream apart from the kernels' streams, which are keyed by the seed itself ("DATA"). */
+    public static final long DATA_STREAM = 0x4441544100000000L;
+
+    private final List<LowDimDataset> datasets;
+    private final SequenceSampler[] train;
+    private final SequenceSampler[] valid;
+    private final double[] weights;
+    private final double[] cumulative;
+    private final LinearNormalizer normalizer;
+    private final int horizon;
+    private final int nObsSteps;
+    private final int nActionSteps;
+    private final int batchSize;
+    private final long seed;
+    private final int obsDim;
+    private final int actionDim;
+
+    /**
+     * @param weights one per dataset, >= 0, not all 0; normalised to sum to 1 (see {@link #alpha},
+     *     {@link #naturalWeights})
+     * @param normalizer with fields "obs" (obsDim) and "action" (actionDim), e.g. from {@link #fitNormalizer}
+     */
+    public MixtureDataset(List<LowDimDataset> datasets, double[] weights, LinearNormalizer normalizer, int horizon,
+            int nObsSteps, int nActionSteps, int batchSize, long seed) {
+        if (datasets.isEmpty() || weights.length != datasets.size()) {
+            throw new IllegalArgumentException(datasets.size() + " datasets but " + weights.length + " weights");
+        }
+        if (horizon < 1 || nObsSteps < 1 || nObsSteps > horizon || nActionSteps < 1 || batchSize < 1) {
+            throw new IllegalArgumentException("need 1 <= n_obs_steps <= horizon, n_action_steps >= 1 and batch size"
+                    + " >= 1; got horizon " + horizon + ", n_obs_steps " + nObsSteps + ", n_action_steps "
+                    + nActionSteps + ", batch size " + batchSize);
+        }
+        this.datasets = List.copyOf(datasets);
+        this.obsDim = datasets.get(0).obsDim();
+        this.actionDim = datasets.get(0).actionDim();
+        for (LowDimDataset d : datasets) {
+            if (d.obsDim() != obsDim || d.actionDim() != actionDim) {
+                throw new IllegalArgumentException("datasets differ in shape: " + datasets.get(0).file() + " has obs "
+                        + obsDim + ", action " + actionDim + "; " + d.file() + " has obs " + d.obsDim() + ", action "
+                        + d.actionDim());
+            }
+        }
+        if (normalizer.field("obs").dim() != obsDim || normalizer.field("action").dim() != actionDim) {
+            throw new IllegalArgumentException("normalizer is for obs " + normalizer.field("obs").dim() + ", action "
+                    + normalizer.field("action").dim() + "; the data has obs " + obsDim + ", action " + actionDim);
+        }
+        this.weights = normalise(weights);
+        this.cumulative = new double[weights.length];
+        double sum = 0;
+        int lastUsed = -1;
+        for (int j = 0; j < weights.length; j++) {
+            sum += this.weights[j];
+            cumulative[j] = sum;
+            if (this.weights[j] > 0) {
+                lastUsed = j;
+            }
+        }
+        for (int j = lastUsed; j < weights.length; j++) {
+            cumulative[j] = 1.0; // rounding must not leave u in [sum, 1) unassigned
+        }
+        this.normalizer = normalizer;
+        this.horizon = horizon;
+        this.nObsSteps = nObsSteps;
+        this.nActionSteps = nActionSteps;
+        this.batchSize = batchSize;
+        this.seed = seed;
+        this.train = new SequenceSampler[datasets.size()];
+        this.valid = new SequenceSampler[datasets.size()];
+        for (int j = 0; j < datasets.size(); j++) {
+            LowDimDataset d = datasets.get(j);
+            train[j] = new SequenceSampler(d.episodeEnds(), horizon, nObsSteps - 1, nActionSteps - 1, d.trainMask());
+            valid[j] = new SequenceSampler(d.episodeEnds(), horizon, nObsSteps - 1, nActionSteps - 1, d.validMask());
+            if (this.weights[j] > 0 && train[j].size() == 0) {
+                throw new IllegalArgumentException(d.file() + " has weight " + this.weights[j] + " but no training"
+                        + " windows (" + d.numTrainDemos() + " train demos, horizon " + horizon + ")");
+            }
+        }
+    }
+
+    private static double[] normalise(double[] weights) {
+        double sum = 0;
+        for (double w : weights) {
+            if (!(w >= 0) || Double.isInfinite(w)) {
+                throw new IllegalArgumentException("dataset weights must be finite and >= 0: "
+                        + Arrays.toString(weights));
+            }
+            sum += w;
+        }
+        if (sum <= 0) {
+            throw new IllegalArgumentException("dataset weights are all 0: " + Arrays.toString(weights));
+        }
+        double[] out = new double[weights.length];
+        for (int j = 0; j < weights.length; j++) {
+            out[j] = weights[j] / sum;
+        }
+        return out;
+    }
+
+    /** Two datasets: the first (real) with probability alpha, the second (sim) with 1 - alpha. */
+    public static double[] alpha(double alpha) {
+        if (!(alpha >= 0 && alpha <= 1)) {
+            throw new IllegalArgumentException("alpha must be in [0, 1], got " + alpha);
+        }
+        return new double[] {alpha, 1 - alpha};
+    }
+
+    /**
+     * The "natural" weights: proportional to each dataset's number of training demos, |D_R| / (|D_R| + |D_S|) for
+     * the first of two. Demos, not windows or steps, because that is the ratio the cotraining studies sweep (MISSION.md)
+     * and it does not move when one simulator's episodes run longer than the other's.
+     */
+    public static double[] naturalWeights(List<LowDimDataset> datasets) {
+        double[] w = new double[datasets.size()];
+        for (int j = 0; j < w.length; j++) {
+            w[j] = datasets.get(j).numTrainDemos();
+        }
+        return w;
+    }
+
+    /**
+     * A normaliser ("obs", "action") fit on the training demos of all the datasets together, so that real and sim
+     * samples share one scale. (DP fits on its one dataset's whole replay buffer; here validation demos are left
+     * out.)
+     */
+    public static LinearNormalizer fitNormalizer(List<LowDimDataset> datasets) {
+        List<float[]> obs = new ArrayList<>();
+        List<float[]> actions = new ArrayList<>();
+        for (LowDimDataset d : datasets) {
+            obs.add(d.trainObs());
+            actions.add(d.trainActions());
+        }
+        LinearNormalizer n = new LinearNormalizer();
+        n.fit("obs", concat(obs), datasets.get(0).obsDim());
+        n.fit("action", concat(actions), datasets.get(0).actionDim());
+        return n;
+    }
+
+    private static float[] concat(List<float[]> parts) {
+        int n = 0;
+        for (float[] p : parts) {
+            n = Math.addExact(n, p.length);
+        }
+        float[] out = new float[n];
+        int at = 0;
+        for (float[] p : parts) {
+            System.arraycopy(p, 0, out, at, p.length);
+            at += p.length;
+        }
+        return out;
+    }
+
+    /** Training batch {@code k}: the same for the same seed, whatever was drawn before. */
+    public Batch batch(long k) {
+        if (k < 0) {
+            throw new IllegalArgumentException("batch index must be >= 0, got " + k);
+        }
+        int b = batchSize;
+        float[] actions = new float[b * horizon * actionDim]; // (B, H, Da)
+        float[] obs = new float[b * nObsSteps * obsDim]; // (B, To, Do)
+        int[] datasetIndex = new int[b];
+        int[] windowIndex = new int[b];
+        long key = seed ^ DATA_STREAM;
+        for (int i = 0; i < b; i++) {
+            int[] r = Philox.block(key, k * b + i);
+            double u = (r[0] & 0xFFFFFFFFL) * 0x1p-32; // [0, 1)
+            int j = 0;
+            while (u >= cumulative[j]) {
+                j++;
+            }
+            long bits = ((long) r[1] << 32) | (r[2] & 0xFFFFFFFFL);
+            int w = (int) unsignedMultiplyHigh(bits, train[j].size()); // uniform in [0, windows)
+            datasetIndex[i] = j;
+            windowIndex[i] = w;
+            fill(train[j], datasets.get(j), w, actions, obs, i);
+        }
+        normalizer.normalize("action", actions, actions);
+        normalizer.normalize("obs", obs, obs);
+        return new Batch(k, b, horizon, nObsSteps, actionDim, obsDim, actions, obs, datasetIndex, windowIndex);
+    }
+
+    /** floor(x * n / 2^64) for x read as unsigned and 0 <= n. */
+    static long unsignedMultiplyHigh(long x, long n) {
+        return Math.multiplyHigh(x, n) + ((x >> 63) & n);
+    }
+
+    private void fill(SequenceSampler sampler, LowDimDataset d, int window, float[] actions, float[] obs, int i) {
+        sampler.sampleSequence(window, d.actions(), actionDim, horizon, actions, i * horizon * actionDim);
+        sampler.sampleSequence(window, d.obs(), obsDim, nObsSteps, obs, i * nObsSteps * obsDim);
+    }
+
+    /** The number of validation windows of all datasets together. */
+    public int validationSize() {
+        int n = 0;
+        for (SequenceSampler v : valid) {
+            n += v.size();
+        }
+        return n;
+    }
+
+    /**
+     * Validation windows [first, first + count) in a fixed order: every valid window of dataset 0, then of
+     * dataset 1, ...; the last batch of a pass may be shorter (count is clamped to what is left).
+     */
+    public Batch validationBatch(int first, int count) {
+        int total = validationSize();
+        if (first < 0 || first >= total || count < 1) {
+            throw new IllegalArgumentException("validation windows [" + first + ", " + first + " + " + count
+                    + ") outside the " + total + " there are");
+        }
+        int b = Math.min(count, total - first);
+        float[] actions = new float[b * horizon * actionDim];
+        float[] obs = new float[b * nObsSteps * obsDim];
+        int[] datasetIndex = new int[b];
+        int[] windowIndex = new int[b];
+        int j = 0;
+        int w = first;
+        while (w >= valid[j].size()) {
+            w -= valid[j].size();
+            j++;
+        }
+        for (int i = 0; i < b; i++) {
+            while (w >= valid[j].size()) {
+                w = 0;
+                j++;
+            }
+            datasetIndex[i] = j;
+            windowIndex[i] = w;
+            fill(valid[j], datasets.get(j), w, actions, obs, i);
+            w++;
+        }
+        normalizer.normalize("action", actions, actions);
+        normalizer.normalize("obs", obs, obs);
+        return new Batch(-1, b, horizon, nObsSteps, actionDim, obsDim, actions, obs, datasetIndex, windowIndex);
+    }
+
+    public int numDatasets() {
+        return datasets.size();
+    }
+
+    public LowDimDataset dataset(int j) {
+        return datasets.get(j);
+    }
+
+    /** The normalised sampling weights (a copy). */
+    public double[] weights() {
+        return weights.clone();
+    }
+
+    public SequenceSampler trainSampler(int j) {
+        return train[j];
+    }
+
+    public SequenceSampler validSampler(int j) {
+        return valid[j];
+    }
+
+    public LinearNormalizer normalizer() {
+        return normalizer;
+    }
+
+    public int batchSize() {
+        return batchSize;
+    }
+
+    public int horizon() {
+        return horizon;
+    }
+
+    public int nObsSteps() {
+        return nObsSteps;
+    }
+
+    public int nActionSteps() {
+        return nActionSteps;
+    }
+
+    public int obsDim() {
+        return obsDim;
+    }
+
+    public int actionDim() {
+        return actionDim;
+    }
+
+    public long seed() {
+        return seed;
+    }
+}
