@@ -71,6 +71,30 @@ public final class Backends {
         }
     }
 
+    /**
+     * The backend a config's training.device names: "auto" as {@link #select()}, "cpu", or "cuda" / "cuda:0" (an
+     * error saying why when CUDA is unusable). threads > 0 sets the CPU backend's threads.
+     */
+    public static Backend forDevice(String device, int threads) {
+        String d = device.toLowerCase(Locale.ROOT);
+        Backend backend;
+        if (d.equals("auto")) {
+            backend = select();
+        } else if (d.equals("cpu")) {
+            backend = cpu();
+        } else if (d.equals("cuda") || d.equals("cuda:0")) {
+            backend = cuda().orElseThrow(() -> new IllegalStateException("training.device=" + device
+                    + " was asked for, but " + cudaUnavailableReason()));
+        } else {
+            throw new IllegalArgumentException("training.device=" + device + ": cotrain uses one GPU (cuda or cuda:0),"
+                    + " the CPU (cpu) or picks (auto)");
+        }
+        if (threads > 0 && backend instanceof CpuBackend c) {
+            c.setThreads(threads);
+        }
+        return backend;
+    }
+
     private static String setting(String env, String property, String fallback) {
         String value = System.getProperty(property);
         if (value == null) {

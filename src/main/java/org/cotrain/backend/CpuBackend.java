@@ -18,11 +18,19 @@ import org.cotrain.tensor.Tensor;
  */
 public final class CpuBackend implements Backend {
     private final AtomicLong liveBytes = new AtomicLong();
-    private final int threads;
+    private volatile int threads;
 
     /** A CPU backend on {@code threads} threads (OpenMP and OpenBLAS); 0 means all cores. */
     public CpuBackend(int threads) {
         CpuKernels.load();
+        setThreads(threads);
+    }
+
+    /** Sets the threads of every later op (OpenMP and OpenBLAS are process-wide); 0 means all cores. */
+    public void setThreads(int threads) {
+        if (threads < 0) {
+            throw new IllegalArgumentException("CPU threads must be >= 0 (0 = all cores), got " + threads);
+        }
         ct_cpu_set_num_threads(threads);
         this.threads = ct_cpu_get_num_threads();
     }

@@ -1,5 +1,7 @@
 package org.cotrain.config;
 
+import org.cotrain.diffusion.NoiseSchedulerConfig;
+
 /**
  * policy: the low-dim diffusion policy. DP's policy section repeats the top-level horizon, n_obs_steps,
  * n_action_steps, obs_dim, action_dim, obs_as_cond and pred_action_steps_only by interpolation; they are checked
@@ -14,7 +16,7 @@ public record PolicyConfig(ModelConfig model, NoiseSchedulerConfig noiseSchedule
     static PolicyConfig read(ConfigReader r, TrainConfig.Shape shape) {
         ModelConfig model = ModelConfig.read(r, shape.horizon(), shape.nObsSteps(), shape.obsDim(), shape.actionDim(),
                 shape.obsAsCond());
-        NoiseSchedulerConfig noiseScheduler = NoiseSchedulerConfig.read(r);
+        NoiseSchedulerConfig noiseScheduler = NoiseSchedulerReader.read(r);
         r.same("policy.horizon", r.integer("policy.horizon", 1), "horizon", shape.horizon());
         r.same("policy.obs_dim", r.integer("policy.obs_dim", 1), "obs_dim", shape.obsDim());
         r.same("policy.action_dim", r.integer("policy.action_dim", 1), "action_dim", shape.actionDim());

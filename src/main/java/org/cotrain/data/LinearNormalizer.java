@@ -4,7 +4,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import org.cotrain.ops.Ops;
 import org.cotrain.tensor.Tensor;
 
@@ -241,7 +240,7 @@ public final class LinearNormalizer {
 
     /** The normaliser in a state dict (other entries, e.g. the model's, are ignored); every field must be complete. */
     public static LinearNormalizer fromStateDict(Map<String, float[]> state) {
-        Set<String> keys = new TreeSet<>();
+        Set<String> keys = new java.util.LinkedHashSet<>();
         for (String name : state.keySet()) {
             if (name.startsWith(STATE_DICT_PREFIX) && name.endsWith(".scale")) {
                 keys.add(name.substring(STATE_DICT_PREFIX.length(), name.length() - ".scale".length()));

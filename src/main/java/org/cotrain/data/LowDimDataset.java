@@ -213,6 +213,41 @@ public final class LowDimDataset {
         return withMasks(train, validMask);
     }
 
+    /**
+     * Holds out demos for validation when the file named none (no /mask/valid), as DP's get_val_mask:
+     * n_val = min(max(1, round(n * valRatio)), n - 1) demos chosen at random from {@code seed} (a Philox-keyed
+     * partial shuffle; DP uses numpy's generator, so the chosen demos differ from DP's), none when valRatio is 0 or
+     * there is one demo. A file with a /mask/valid keeps its own split.
+     */
+    public LowDimDataset withValidationSplit(double valRatio, long seed) {
+        int n = numDemos();
+        if (!(valRatio >= 0 && valRatio < 1)) {
+            throw new IllegalArgumentException("val_ratio must be in [0, 1), got " + valRatio);
+        }
+        if (numValidDemos() > 0 || valRatio == 0 || n < 2) {
+            return this;
+        }
+        int nVal = (int) Math.min(Math.max(1, Math.round(n * valRatio)), n - 1);
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        long key = org.cotrain.random.Streams.key(seed, org.cotrain.random.Streams.SPLIT, 0);
+        boolean[] valid = new boolean[n];
+        for (int i = 0; i < nVal; i++) { // Fisher-Yates, first nVal positions
+            int j = org.cotrain.random.Philox.randint(key, i, i, n);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+            valid[order[i]] = true;
+        }
+        boolean[] train = trainMask.clone();
+        for (int d = 0; d < n; d++) {
+            train[d] &= !valid[d];
+        }
+        return withMasks(train, valid);
+    }
+
     /** The same data with other train/valid demo masks (one flag per demo). */
     public LowDimDataset withMasks(boolean[] train, boolean[] valid) {
         return new LowDimDataset(file, obsKeys, demoNames, episodeEnds, obs, obsDim, actions, actionDim, train, valid);

@@ -1,5 +1,7 @@
 package org.cotrain.config;
 
+import org.cotrain.diffusion.NoiseSchedulerConfig;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -58,7 +60,7 @@ class ConfigTest {
         DatasetConfig d = t.task().dataset();
         assertEquals(1, d.padBefore());    // ${eval:'${n_obs_steps}-1'}
         assertEquals(7, d.padAfter());     // ${eval:'${n_action_steps}-1'}
-        assertEquals(List.of("keypoint", "agent_pos"), d.obsKeys());
+        assertEquals(List.of("keypoints", "agent_pos"), d.obsKeys());
         assertNull(d.weights());
     }
 

@@ -3,21 +3,16 @@ package org.cotrain.config;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.cotrain.diffusion.BetaSchedule;
+import org.cotrain.diffusion.NoiseSchedulerConfig;
 import org.cotrain.ops.Prediction;
 
 /**
- * policy.noise_scheduler: the DDPM training schedule, diffusers' DDPMScheduler arguments.
- *
- * @param numTrainTimesteps diffusion steps N
- * @param betaStart         first beta of the linear schedules, in (0, 1)
- * @param betaEnd           last beta of the linear schedules, in (0, 1)
- * @param betaSchedule      how the betas grow
- * @param varianceType      the reverse-step variance; "fixed_small", the one the DDPM kernels implement
- * @param clipSample        clip the predicted x0 to [-1, 1] when sampling
- * @param predictionType    what the denoiser predicts: the noise (epsilon) or x0 (sample)
+ * Reads policy.noise_scheduler (diffusers' DDPMScheduler arguments) into the diffusion package's
+ * {@link NoiseSchedulerConfig}. The DDIM-only settings Diffusion Policy's low-dim configs do not have take DP's DDIM
+ * values (set_alpha_to_one true, steps_offset 0), and clip_sample_range its fixed 1.0.
  */
-public record NoiseSchedulerConfig(int numTrainTimesteps, double betaStart, double betaEnd, BetaSchedule betaSchedule,
-                                   String varianceType, boolean clipSample, Prediction predictionType) {
+final class NoiseSchedulerReader {
+    private NoiseSchedulerReader() {}
 
     static NoiseSchedulerConfig read(ConfigReader r) {
         String p = "policy.noise_scheduler.";
@@ -29,7 +24,8 @@ public record NoiseSchedulerConfig(int numTrainTimesteps, double betaStart, doub
             schedules.put(schedule.configName(), schedule);
         }
         BetaSchedule betaSchedule = r.choice(p + "beta_schedule", schedules);
-        String varianceType = r.choice(p + "variance_type", Map.of("fixed_small", "fixed_small"));
+        String varianceType = r.choice(p + "variance_type",
+                Map.of(NoiseSchedulerConfig.FIXED_SMALL, NoiseSchedulerConfig.FIXED_SMALL));
         boolean clipSample = r.bool(p + "clip_sample");
         Map<String, Prediction> predictions = new LinkedHashMap<>();
         for (Prediction prediction : Prediction.values()) {
@@ -37,6 +33,6 @@ public record NoiseSchedulerConfig(int numTrainTimesteps, double betaStart, doub
         }
         Prediction predictionType = r.choice(p + "prediction_type", predictions);
         return new NoiseSchedulerConfig(numTrainTimesteps, betaStart, betaEnd, betaSchedule, varianceType, clipSample,
-                predictionType);
+                1.0f, predictionType, true, 0);
     }
 }

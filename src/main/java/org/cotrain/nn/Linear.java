@@ -1,0 +1,87 @@
+package org.cotrain.nn;
+
+import java.util.List;
+import org.cotrain.backend.Backend;
+import org.cotrain.ops.Ops;
+import org.cotrain.tensor.Tensor;
+
+/**
+ * torch.nn.Linear: y = x W^T + b over the last dimension, W (out, in) named name.weight, b (out) name.bias.
+ * The forward keeps a reference to its input for the backward: the caller keeps x unchanged until then.
+ */
+public final class Linear implements AutoCloseable {
+    private final int inFeatures;
+    private final int outFeatures;
+    private final Parameter weight;
+    private final Parameter bias;
+    private final Buffer out;
+    private Tensor x;
+
+    public Linear(Backend backend, String name, int inFeatures, int outFeatures) {
+        if (inFeatures <= 0 || outFeatures <= 0) {
+            throw new IllegalArgumentException(name + ": Linear sizes must be positive, got " + inFeatures + " -> "
+                    + outFeatures);
+        }
+        this.inFeatures = inFeatures;
+        this.outFeatures = outFeatures;
+        this.weight = Parameter.weight(backend, name + ".weight", outFeatures, inFeatures);
+        this.bias = Parameter.bias(backend, name + ".bias", outFeatures);
+        this.out = new Buffer(backend);
+    }
+
+    public Parameter weight() {
+        return weight;
+    }
+
+    public Parameter bias() {
+        return bias;
+    }
+
+    /** weight, bias: the state_dict order. */
+    public List<Parameter> parameters() {
+        return List.of(weight, bias);
+    }
+
+    /** x (..., in) -> y (..., out), a buffer of this layer valid until its next forward. */
+    public Tensor forward(Tensor x) {
+        int rows = rows(x, inFeatures, "input");
+        int[] shape = x.shape();
+        shape[shape.length - 1] = outFeatures;
+        Tensor y = out.get(shape);
+        Ops.matmul(x.view(rows, inFeatures), false, weight.value(), true, bias.value(), y.view(rows, outFeatures));
+        this.x = x;
+        return y;
+    }
+
+    /**
+     * dW += dy^T x, db += sum of dy rows, and dx = dy W (dx += dy W when accumulate); dx may be null when the input
+     * needs no gradient. dy (..., out) like the forward's output; dx (..., in) like its input.
+     */
+    public void backward(Tensor dy, Tensor dx, boolean accumulate) {
+        if (x == null) {
+            throw new IllegalStateException(weight.name() + ": backward before forward");
+        }
+        int rows = rows(dy, outFeatures, "gradient");
+        Tensor dy2 = dy.view(rows, outFeatures);
+        Ops.matmul(dy2, true, x.view(rows, inFeatures), false, null, weight.grad(), 1f, 1f);
+        Ops.sumRows(dy2, bias.grad());
+        if (dx != null) {
+            Ops.matmul(dy2, false, weight.value(), false, null, dx.view(rows, inFeatures), 1f, accumulate ? 1f : 0f);
+        }
+    }
+
+    private int rows(Tensor t, int features, String what) {
+        if (t.rank() == 0 || t.dim(-1) != features) {
+            throw new IllegalArgumentException(weight.name() + ": " + what + " " + t.shapeString()
+                    + " does not end in " + features + " features");
+        }
+        return Math.toIntExact(t.numel() / features);
+    }
+
+    @Override
+    public void close() {
+        weight.close();
+        bias.close();
+        out.close();
+    }
+}

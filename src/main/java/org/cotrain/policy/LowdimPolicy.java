@@ -1,0 +1,384 @@
+package org.cotrain.policy;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.cotrain.backend.Backend;
+import org.cotrain.config.Config;
+import org.cotrain.data.LinearNormalizer;
+import org.cotrain.diffusion.DdimScheduler;
+import org.cotrain.diffusion.DdpmScheduler;
+import org.cotrain.diffusion.DiffusionSampler;
+import org.cotrain.diffusion.NoiseScheduler;
+import org.cotrain.io.Safetensors;
+import org.cotrain.nn.Buffer;
+import org.cotrain.nn.Parameter;
+import org.cotrain.ops.Ops;
+import org.cotrain.ops.Prediction;
+import org.cotrain.random.Philox;
+import org.cotrain.random.Streams;
+import org.cotrain.tensor.DType;
+import org.cotrain.tensor.Tensor;
+
+/**
+ * Diffusion Policy's low-dim transformer policy (DiffusionTransformerLowdimPolicy with obs_as_cond): the normalised
+ * observations of the first To steps are the condition tokens of a {@link TransformerForDiffusion} that denoises a
+ * chunk of H actions; the policy executes Ta of them from index To - 1.
+ *
+ * <p>Training ({@link #loss} then {@link #backward}): DP's compute_loss on a normalised batch: a diffusion step t
+ * uniform in [0, T) and noise per sample, x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps on the batched DDPM kernel,
+ * and the MSE between the prediction and eps (or x_0 with sample prediction). The randomness of training step k is
+ * a pure function of (seed, k) (see {@link Streams}).
+ *
+ * <p>Inference ({@link #predictAction}): observations in, actions out, both in the units of the data; DDPM or DDIM
+ * with any number of steps ({@link #setSampling}). The state dict (weights under DP's names "model.*", the
+ * normaliser under "normalizer.params_dict.*") is DP's, so {@link #save} writes a file PyTorch's
+ * load_state_dict accepts after safetensors.torch.load_file.
+ */
+public final class LowdimPolicy implements AutoCloseable {
+    /** Where a checkpoint keeps the EMA copy of the weights (DP's workspace: state_dicts["ema_model"]). */
+    public static final String EMA_PREFIX = org.cotrain.train.EmaModel.PREFIX;
+    /** The metadata entry holding the resolved YAML config the policy was built from. */
+    public static final String CONFIG_METADATA = "cotrain.config";
+
+    /** How actions are sampled: the scheduler, its number of denoising steps and (DDIM) eta. */
+    public record Sampling(Kind kind, int steps, float eta) {
+        public enum Kind { DDPM, DDIM }
+
+        public static Sampling ddpm(int steps) {
+            return new Sampling(Kind.DDPM, steps, 0f);
+        }
+
+        public static Sampling ddim(int steps) {
+            return new Sampling(Kind.DDIM, steps, 0f);
+        }
+    }
+
+    private final LowdimPolicyConfig config;
+    private final Backend backend;
+    private final TransformerForDiffusion model;
+    private final DdpmScheduler trainScheduler;
+    private LinearNormalizer normalizer;
+
+    // training buffers (B, ...)
+    private final Buffer timestepsInt;   // (B) int32
+    private final Buffer timestepsFloat; // (B) the same steps as the denoiser's float input
+    private final Buffer noise;          // (B, H, Da)
+    private final Buffer noisy;          // (B, H, Da)
+    private final Buffer dPrediction;    // (B, H, Da)
+    private final Tensor lossValue;      // (1)
+    private final Tensor lossGrad;       // (1)
+    private Tensor lastPrediction;
+    private Tensor lastTarget;
+
+    // sampling
+    private Sampling sampling;
+    private NoiseScheduler samplingScheduler;
+    private DiffusionSampler sampler;
+    private long samplingSeed;
+    private long samplingCalls;
+
+    /** A policy with freshly initialised weights (DP's init from {@code seed}) and the given normaliser. */
+    public LowdimPolicy(Backend backend, LowdimPolicyConfig config, LinearNormalizer normalizer, long seed) {
+        this(backend, config, normalizer);
+        model.initialize(Streams.key(seed, Streams.INIT, 0));
+    }
+
+    private LowdimPolicy(Backend backend, LowdimPolicyConfig config, LinearNormalizer normalizer) {
+        checkNormalizer(normalizer, config, "the normaliser");
+        this.config = config;
+        this.backend = backend;
+        this.normalizer = normalizer;
+        this.model = new TransformerForDiffusion(backend, config.model());
+        this.trainScheduler = new DdpmScheduler(backend, config.noiseScheduler());
+        this.timestepsInt = new Buffer(backend);
+        this.timestepsFloat = new Buffer(backend);
+        this.noise = new Buffer(backend);
+        this.noisy = new Buffer(backend);
+        this.dPrediction = new Buffer(backend);
+        this.lossValue = backend.zeros(1);
+        this.lossGrad = backend.zeros(1);
+        this.sampling = Sampling.ddpm(config.numInferenceSteps());
+    }
+
+    private static void checkNormalizer(LinearNormalizer n, LowdimPolicyConfig c, String what) {
+        if (!n.has("obs") || !n.has("action") || n.field("obs").dim() != c.obsDim()
+                || n.field("action").dim() != c.actionDim()) {
+            throw new IllegalArgumentException(what + " must have fields obs (" + c.obsDim() + ") and action ("
+                    + c.actionDim() + "), has " + n.keys());
+        }
+    }
+
+    public LowdimPolicyConfig config() {
+        return config;
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    public TransformerForDiffusion model() {
+        return model;
+    }
+
+    public LinearNormalizer normalizer() {
+        return normalizer;
+    }
+
+    // ---- training -------------------------------------------------------------------------------------------------
+
+    /**
+     * DP's compute_loss for training step {@code step} of a run seeded {@code seed}: returns the loss and keeps
+     * what {@link #backward} needs. training turns dropout on.
+     *
+     * @param action (B, H, Da) normalised action chunks
+     * @param obs    (B, To, Do) normalised observations
+     */
+    public float loss(Tensor action, Tensor obs, long seed, long step, boolean training) {
+        int b = action.dim(0);
+        if (!action.hasShape(b, config.horizon(), config.actionDim())
+                || !obs.hasShape(b, config.nObsSteps(), config.obsDim())) {
+            throw new IllegalArgumentException("policy loss: action " + action.shapeString() + " and obs "
+                    + obs.shapeString() + ", expected (B, " + config.horizon() + ", " + config.actionDim() + ") and (B, "
+                    + config.nObsSteps() + ", " + config.obsDim() + ")");
+        }
+        int numTrain = config.noiseScheduler().numTrainTimesteps();
+        long timestepKey = Streams.key(seed, Streams.TIMESTEPS, step);
+        int[] steps = new int[b];
+        float[] stepsAsFloat = new float[b];
+        for (int i = 0; i < b; i++) {
+            steps[i] = Philox.randint(timestepKey, i, 0, numTrain);
+            stepsAsFloat[i] = steps[i];
+        }
+        Tensor t = timestepsInt.get(DType.I32, b).copyFrom(steps);
+        Tensor tf = timestepsFloat.get(b).copyFrom(stepsAsFloat);
+        Tensor eps = noise.get(action.shape());
+        Ops.randNormal(eps, Streams.key(seed, Streams.NOISE, step), 0);
+        Tensor xt = noisy.get(action.shape());
+        trainScheduler.addNoise(action, eps, t, xt);
+        Tensor prediction = model.forward(xt, tf, obs, training, Streams.key(seed, Streams.DROPOUT, step));
+        Tensor target = config.noiseScheduler().predictionType() == Prediction.EPSILON ? eps : action;
+        Ops.mseForward(prediction, target, null, lossValue);
+        lastPrediction = prediction;
+        lastTarget = target;
+        return lossValue.item();
+    }
+
+    /** Backpropagates lossScale * the last {@link #loss} into every parameter's gradient (accumulating). */
+    public void backward(float lossScale) {
+        if (lastPrediction == null) {
+            throw new IllegalStateException("policy backward before loss");
+        }
+        Ops.fill(lossGrad, lossScale);
+        Tensor d = dPrediction.zeros(lastPrediction.shape());
+        Ops.mseBackward(lastPrediction, lastTarget, null, lossGrad, d);
+        model.backward(d);
+    }
+
+    /** The denoiser's output of the last {@link #loss} (B, H, Da), for diagnostics. */
+    public Tensor lastPrediction() {
+        return lastPrediction;
+    }
+
+    // ---- inference ------------------------------------------------------------------------------------------------
+
+    public Sampling sampling() {
+        return sampling;
+    }
+
+    /** Chooses the sampler: DDPM (steps dividing T as diffusers spaces them) or DDIM with any steps and eta. */
+    public void setSampling(Sampling sampling) {
+        int t = config.noiseScheduler().numTrainTimesteps();
+        if (sampling.steps() < 1 || sampling.steps() > t) {
+            throw new IllegalArgumentException("sampling steps must be in [1, " + t + "], got " + sampling.steps());
+        }
+        closeSampler();
+        this.sampling = sampling;
+    }
+
+    /** The seed of the sampling noise; each later call to predictAction draws fresh noise from it. */
+    public void setSeed(long seed) {
+        this.samplingSeed = seed;
+        this.samplingCalls = 0;
+    }
+
+    /**
+     * DP's predict_action for a batch of observation histories.
+     *
+     * @param obs (B, To, Do) observations in data units, flattened row-major
+     * @return (B, H, Da) the whole predicted chunk in data units (DP's action_pred); the executed actions are
+     *     steps [To - 1, To - 1 + Ta) of each chunk, see {@link #executedActions}
+     */
+    public float[] predictActionChunk(float[] obs, int batch) {
+        int to = config.nObsSteps();
+        int dobs = config.obsDim();
+        if (batch < 1 || obs.length != batch * to * dobs) {
+            throw new IllegalArgumentException("predictAction: " + obs.length + " observation values for batch "
+                    + batch + ", expected (" + batch + ", " + to + ", " + dobs + ") = " + (batch * to * dobs));
+        }
+        for (int i = 0; i < obs.length; i++) {
+            if (!Float.isFinite(obs[i])) {
+                throw new IllegalArgumentException("predictAction: observation value " + i + " (batch "
+                        + i / (to * dobs) + ", step " + (i / dobs) % to + ", dim " + i % dobs + ") is " + obs[i]);
+            }
+        }
+        DiffusionSampler s = sampler(batch);
+        float[] chunk;
+        try (Tensor cond = backend.of(normalizer.normalize("obs", obs), batch, to, dobs);
+                Tensor out = backend.empty(batch, config.horizon(), config.actionDim())) {
+            s.sample(cond, Streams.key(samplingSeed, Streams.SAMPLING, samplingCalls++), 0, out);
+            chunk = out.toFloatArray();
+        }
+        return normalizer.unnormalize("action", chunk);
+    }
+
+    /** The Ta executed actions of each chunk, (B, Ta, Da), from {@link #predictActionChunk}'s (B, H, Da). */
+    public float[] executedActions(float[] chunk, int batch) {
+        int h = config.horizon();
+        int da = config.actionDim();
+        int ta = config.nActionSteps();
+        int start = config.nObsSteps() - 1;
+        float[] out = new float[batch * ta * da];
+        for (int b = 0; b < batch; b++) {
+            System.arraycopy(chunk, (b * h + start) * da, out, b * ta * da, ta * da);
+        }
+        return out;
+    }
+
+    /**
+     * One environment's next actions: obsHistory[k] is the observation k steps into the last To (oldest first);
+     * returns Ta actions of Da values in data units.
+     */
+    public float[][] predictAction(float[][] obsHistory) {
+        int to = config.nObsSteps();
+        int dobs = config.obsDim();
+        if (obsHistory.length != to) {
+            throw new IllegalArgumentException("predictAction: " + obsHistory.length + " observations, the policy"
+                    + " needs the last n_obs_steps = " + to);
+        }
+        float[] flat = new float[to * dobs];
+        for (int k = 0; k < to; k++) {
+            if (obsHistory[k].length != dobs) {
+                throw new IllegalArgumentException("predictAction: observation " + k + " has " + obsHistory[k].length
+                        + " values, expected obs_dim " + dobs);
+            }
+            System.arraycopy(obsHistory[k], 0, flat, k * dobs, dobs);
+        }
+        float[] actions = executedActions(predictActionChunk(flat, 1), 1);
+        int da = config.actionDim();
+        float[][] out = new float[config.nActionSteps()][da];
+        for (int k = 0; k < out.length; k++) {
+            System.arraycopy(actions, k * da, out[k], 0, da);
+        }
+        return out;
+    }
+
+    private DiffusionSampler sampler(int batch) {
+        if (sampler != null && sampler.batchSize() == batch) {
+            return sampler;
+        }
+        closeSampler();
+        samplingScheduler = sampling.kind() == Sampling.Kind.DDPM
+                ? new DdpmScheduler(backend, config.noiseScheduler())
+                : new DdimScheduler(backend, config.noiseScheduler(), sampling.eta(), false);
+        sampler = new DiffusionSampler(model, samplingScheduler, sampling.steps(), batch, config.horizon(),
+                config.actionDim());
+        return sampler;
+    }
+
+    private void closeSampler() {
+        if (sampler != null) {
+            sampler.close();
+            sampler = null;
+        }
+        if (samplingScheduler != null) {
+            samplingScheduler.close();
+            samplingScheduler = null;
+        }
+    }
+
+    // ---- state dict -----------------------------------------------------------------------------------------------
+
+    /** Adds DP's policy state dict: the denoiser ("model.*", with its mask buffers) and the normaliser. */
+    public void addTo(Safetensors.Writer writer) {
+        model.addTo(writer);
+        for (Map.Entry<String, float[]> e : normalizer.stateDict().entrySet()) {
+            writer.add(e.getKey(), e.getValue(), e.getValue().length);
+        }
+    }
+
+    /** Loads the weights (EMA ones when {@code ema} and the file has them) and the normaliser from a file. */
+    public void load(Safetensors file, boolean ema) {
+        LinearNormalizer n = readNormalizer(file);
+        checkNormalizer(n, config, file.source() + ": the normaliser");
+        model.loadWeights(file);
+        if (ema && hasEma(file)) {
+            for (Parameter p : model.parameters()) {
+                String name = EMA_PREFIX + p.name();
+                if (!file.contains(name)) {
+                    throw new IllegalArgumentException(file.source() + ": missing EMA weight " + name);
+                }
+                file.copyInto(name, p.value());
+            }
+        }
+        this.normalizer = n;
+    }
+
+    private static LinearNormalizer readNormalizer(Safetensors file) {
+        Map<String, float[]> state = new LinkedHashMap<>();
+        for (String name : file.names()) {
+            if (name.startsWith(LinearNormalizer.STATE_DICT_PREFIX)) {
+                state.put(name, file.floats(name));
+            }
+        }
+        return LinearNormalizer.fromStateDict(state);
+    }
+
+    /** Whether a file holds EMA weights. */
+    public static boolean hasEma(Safetensors file) {
+        return file.names().stream().anyMatch(n -> n.startsWith(EMA_PREFIX));
+    }
+
+    /** Writes the policy alone (DP's state dict plus the config in the metadata). */
+    public void save(Path path, String configYaml) throws IOException {
+        Safetensors.Writer w = Safetensors.writer().metadata("format", "pt").metadata(CONFIG_METADATA, configYaml);
+        addTo(w);
+        org.cotrain.io.AtomicFiles.write(path, w::write);
+    }
+
+    /**
+     * Opens a policy from a checkpoint or a saved policy: its config from the metadata, the EMA weights when there
+     * are any (what Diffusion Policy evaluates), else the trained ones.
+     */
+    public static LowdimPolicy load(Path path, Backend backend) throws IOException {
+        Safetensors file = Safetensors.read(path);
+        String yaml = file.metadata().get(CONFIG_METADATA);
+        if (yaml == null) {
+            throw new IllegalArgumentException(path + ": no " + CONFIG_METADATA + " metadata; not a cotrain policy or"
+                    + " checkpoint");
+        }
+        LowdimPolicyConfig config = LowdimPolicyConfig.from(Config.fromYaml(yaml, path + " metadata")
+                .toTrainConfig());
+        LowdimPolicy policy = new LowdimPolicy(backend, config, readNormalizer(file));
+        try {
+            policy.load(file, true);
+        } catch (RuntimeException e) {
+            policy.close();
+            throw e;
+        }
+        return policy;
+    }
+
+    @Override
+    public void close() {
+        closeSampler();
+        model.close();
+        trainScheduler.close();
+        for (Buffer buf : new Buffer[] {timestepsInt, timestepsFloat, noise, noisy, dPrediction}) {
+            buf.close();
+        }
+        lossValue.close();
+        lossGrad.close();
+    }
+}

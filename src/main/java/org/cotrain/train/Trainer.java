@@ -1,0 +1,454 @@
+package org.cotrain.train;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.cotrain.backend.Backend;
+import org.cotrain.config.Config;
+import org.cotrain.config.DatasetConfig;
+import org.cotrain.config.TrainConfig;
+import org.cotrain.data.Batch;
+import org.cotrain.data.LinearNormalizer;
+import org.cotrain.data.LowDimDataset;
+import org.cotrain.data.MixtureDataset;
+import org.cotrain.data.Prefetcher;
+import org.cotrain.io.AtomicFiles;
+import org.cotrain.io.Safetensors;
+import org.cotrain.nn.Parameter;
+import org.cotrain.ops.Ops;
+import org.cotrain.policy.LowdimPolicy;
+import org.cotrain.policy.LowdimPolicyConfig;
+import org.cotrain.random.Streams;
+import org.cotrain.tensor.Tensor;
+
+/**
+ * Diffusion Policy's training workspace for the low-dim transformer policy: batches from one or several datasets
+ * (weights per dataset), AdamW with DP's groups, the LR schedule stepped per optimizer step, EMA after each step,
+ * optional gradient-norm clipping, validation loss every val_every epochs, checkpoints every checkpoint_every epochs
+ * and at the end, metrics as JSON lines and a loss-curve PNG in the run directory.
+ *
+ * <p>Step k (a global batch index) draws batch k of the mixture, and its timesteps, noise and dropout masks from
+ * (seed, k): nothing depends on the steps before it except the weights and the optimizer state, which the checkpoint
+ * holds. So a run stopped at any step (a stop request writes a checkpoint at that step) and resumed produces the same
+ * losses as an uninterrupted one on the same backend. An "epoch" is ceil(training windows / batch_size) batches
+ * (capped by training.max_train_steps), as DP's dataloader length; batches are drawn with replacement.
+ *
+ * <p>Run directory: {@code checkpoints/latest.safetensors} (policy + EMA + optimizer + step; the config in the
+ * metadata), {@code metrics.jsonl}, {@code loss.png}, {@code config.yaml}.
+ */
+public final class Trainer {
+    public static final String CHECKPOINT = "checkpoints/latest.safetensors";
+    public static final String STEP_METADATA = "cotrain.global_step";
+    public static final String SEED_METADATA = "cotrain.seed";
+
+    /** What a finished (or stopped) run reached. */
+    public record Result(long steps, long totalSteps, double lastTrainLoss, double lastValLoss, Path checkpoint,
+                         boolean stopped) {}
+
+    private final Config rawConfig;
+    private final TrainConfig config;
+    private final Path runDir;
+    private final Backend backend;
+    private final PrintStream log;
+    private volatile boolean stopRequested;
+    private long stopAfterStep = Long.MAX_VALUE;
+    private boolean showProgress = true;
+    private final CountDownLatch finished = new CountDownLatch(1);
+
+    public Trainer(Config rawConfig, Path runDir, Backend backend, PrintStream log) {
+        this.rawConfig = rawConfig;
+        this.config = rawConfig.toTrainConfig();
+        this.runDir = runDir;
+        this.backend = backend;
+        this.log = log;
+    }
+
+    /** Asks the loop to stop after the current step, writing a checkpoint there (e.g. on Ctrl-C). */
+    public void requestStop() {
+        stopRequested = true;
+    }
+
+    /** Waits (up to the given milliseconds) for {@link #run} to return after a stop request. */
+    public boolean awaitFinished(long millis) throws InterruptedException {
+        return finished.await(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /** Stops (with a checkpoint) once this many steps are done: tests of resumption, and time-boxed runs. */
+    public Trainer stopAfter(long steps) {
+        this.stopAfterStep = steps;
+        return this;
+    }
+
+    public Trainer showProgress(boolean show) {
+        this.showProgress = show;
+        return this;
+    }
+
+    public Path checkpointPath() {
+        return runDir.resolve(CHECKPOINT);
+    }
+
+    public Result run() throws IOException {
+        try {
+            return train();
+        } finally {
+            finished.countDown();
+        }
+    }
+
+    private Result train() throws IOException {
+        Files.createDirectories(runDir);
+        Path checkpoint = checkpointPath();
+        boolean resume = config.training().resume() && Files.exists(checkpoint);
+        Safetensors resumeFrom = resume ? Safetensors.read(checkpoint) : null;
+
+        List<LowDimDataset> datasets = loadDatasets(config.task().dataset());
+        LinearNormalizer normalizer = resume ? null : MixtureDataset.fitNormalizer(datasets);
+        LowdimPolicyConfig policyConfig = LowdimPolicyConfig.from(config);
+        long seed = config.training().seed();
+        int batchSize = config.dataloader().batchSize();
+        int accumulate = config.training().gradientAccumulateEvery();
+
+        try (LowdimPolicy policy = new LowdimPolicy(backend, policyConfig, resume ? unitNormalizer(policyConfig)
+                : normalizer, seed)) {
+            long startStep = 0;
+            if (resume) {
+                policy.load(resumeFrom, false);
+                startStep = Long.parseLong(require(resumeFrom, STEP_METADATA));
+                long savedSeed = Long.parseLong(require(resumeFrom, SEED_METADATA));
+                if (savedSeed != seed) {
+                    throw new IllegalArgumentException(checkpoint + " was written by a run with training.seed="
+                            + savedSeed + ", this config has " + seed + "; resuming would not continue that run");
+                }
+            }
+            MixtureDataset mixture = new MixtureDataset(datasets, weights(config.task().dataset(), datasets),
+                    policy.normalizer(), config.horizon(), config.nObsSteps(), config.nActionSteps(), batchSize,
+                    seed);
+            long windows = 0;
+            for (int j = 0; j < mixture.numDatasets(); j++) {
+                windows += mixture.trainSampler(j).size();
+            }
+            if (windows == 0) {
+                throw new IllegalArgumentException(config.task().dataset().paths() + ": no training windows (no"
+                        + " training demos, or every demo is shorter than the window)");
+            }
+            long stepsPerEpoch = (windows + batchSize - 1) / batchSize;
+            if (config.training().maxTrainSteps() != null) {
+                stepsPerEpoch = Math.min(stepsPerEpoch, config.training().maxTrainSteps());
+            }
+            long totalSteps = stepsPerEpoch * config.training().numEpochs();
+            LrSchedule schedule = new LrSchedule(config.training().lrScheduler().configName(),
+                    config.optimizer().learningRate(), config.training().lrWarmupSteps(), totalSteps / accumulate);
+            List<Parameter> params = policy.model().parameters();
+            Files.writeString(runDir.resolve("config.yaml"), rawConfig.toYaml(), StandardCharsets.UTF_8);
+            log.printf(Locale.ROOT, "cotrain train: %s on %s; %d parameters; %d datasets (%s), %d training windows,"
+                            + " %d validation windows; %d epochs x %d steps of batch %d%s%n", config.name(),
+                    backend.description(), policy.model().parameterCount(), datasets.size(),
+                    describeWeights(mixture), windows, mixture.validationSize(), config.training().numEpochs(),
+                    stepsPerEpoch, batchSize, resume ? "; resuming at step " + startStep : "");
+
+            try (AdamW optimizer = new AdamW(params, (float) config.optimizer().beta1(),
+                    (float) config.optimizer().beta2(), 1e-8f, (float) config.optimizer().weightDecay());
+                    EmaModel ema = config.training().useEma() ? new EmaModel(params, emaDecay()) : null;
+                    Tensor actions = backend.empty(batchSize, config.horizon(), config.actionDim());
+                    Tensor obs = backend.empty(batchSize, config.nObsSteps(), config.obsDim());
+                    Tensor scratch = backend.zeros(1)) {
+                if (resume) {
+                    optimizer.load(resumeFrom);
+                    if (ema != null) {
+                        ema.load(resumeFrom);
+                    }
+                }
+                Path metricsPath = runDir.resolve("metrics.jsonl");
+                truncateMetrics(metricsPath, startStep);
+                return loop(policy, mixture, optimizer, ema, schedule, actions, obs, scratch, metricsPath, startStep,
+                        stepsPerEpoch, totalSteps, seed, accumulate);
+            }
+        }
+    }
+
+    private Result loop(LowdimPolicy policy, MixtureDataset mixture, AdamW optimizer, EmaModel ema,
+                        LrSchedule schedule, Tensor actions, Tensor obs, Tensor scratch, Path metricsPath,
+                        long startStep, long stepsPerEpoch, long totalSteps, long seed, int accumulate)
+            throws IOException {
+        List<Parameter> params = policy.model().parameters();
+        Double maxGradNorm = config.cotrain().maxGradNorm();
+        double lastLoss = Double.NaN;
+        double lastVal = Double.NaN;
+        int workers = Math.max(1, config.dataloader().numWorkers());
+        try (MetricsLog metrics = new MetricsLog(metricsPath);
+                Prefetcher<Batch> batches = new Prefetcher<>(mixture::batch, startStep, totalSteps, 2 * workers);
+                TrainProgress progress = showProgress ? new TrainProgress(config.name(), totalSteps, startStep)
+                        : null) {
+            long step = startStep;
+            while (step < totalSteps) {
+                Batch batch = batches.next();
+                batch.copyTo(actions, obs, null);
+                if (step % accumulate == 0) {
+                    policy.model().zeroGrad();
+                }
+                float loss = policy.loss(actions, obs, seed, step, true);
+                if (!Float.isFinite(loss)) {
+                    throw diverged(step, "loss", loss, batch, policy);
+                }
+                policy.backward(1f / accumulate);
+                long epoch = step / stepsPerEpoch;
+                Map<String, Object> entry = MetricsLog.entries("step", step, "epoch", epoch, "train_loss", loss);
+                if ((step + 1) % accumulate == 0) {
+                    long optStep = optimizer.steps();
+                    double gradNorm = gradNorm(params, scratch);
+                    if (!Double.isFinite(gradNorm)) {
+                        throw diverged(step, "gradient norm", gradNorm, batch, policy);
+                    }
+                    float gradScale = maxGradNorm != null && gradNorm > maxGradNorm
+                            ? (float) (maxGradNorm / (gradNorm + 1e-6)) : 1f;
+                    double lr = schedule.lr(optStep);
+                    optimizer.step((float) lr, gradScale);
+                    if (ema != null) {
+                        ema.update();
+                    }
+                    entry.put("lr", lr);
+                    entry.put("grad_norm", gradNorm);
+                }
+                lastLoss = loss;
+                step++;
+                boolean epochEnd = step % stepsPerEpoch == 0;
+                long epochsDone = step / stepsPerEpoch;
+                if (epochEnd && (epochsDone % config.training().valEvery() == 0 || step == totalSteps)
+                        && mixture.validationSize() > 0) {
+                    lastVal = validate(policy, mixture, seed);
+                    entry.put("val_loss", lastVal);
+                }
+                metrics.log(entry);
+                if (progress != null) {
+                    progress.step(loss, schedule.lr(Math.max(0, optimizer.steps() - 1)));
+                }
+                boolean stopping = stopRequested || step >= stopAfterStep;
+                if (step == totalSteps || stopping
+                        || (epochEnd && epochsDone % config.training().checkpointEvery() == 0)) {
+                    writeCheckpoint(policy, optimizer, ema, step, seed);
+                }
+                if (stopping && step < totalSteps) {
+                    log.printf(Locale.ROOT, "cotrain train: stopped at step %d of %d; checkpoint %s (resume with"
+                            + " training.resume=true)%n", step, totalSteps, checkpointPath());
+                    return new Result(step, totalSteps, lastLoss, lastVal, checkpointPath(), true);
+                }
+            }
+        }
+        LossPlot.write(runDir.resolve("loss.png"), config.name(), curve(metricsPath, "train_loss", 0),
+                curve(metricsPath, "val_loss", 1));
+        log.printf(Locale.ROOT, "cotrain train: done, %d steps; train loss %.5f%s; checkpoint %s%n", totalSteps,
+                lastLoss, Double.isNaN(lastVal) ? "" : String.format(Locale.ROOT, ", val loss %.5f", lastVal),
+                checkpointPath());
+        return new Result(totalSteps, totalSteps, lastLoss, lastVal, checkpointPath(), false);
+    }
+
+    /** Mean loss over the validation windows (at most max_val_steps batches), eval mode, fixed noise. */
+    private double validate(LowdimPolicy policy, MixtureDataset mixture, long seed) {
+        int b = config.valDataloader().batchSize();
+        int total = mixture.validationSize();
+        int maxBatches = config.training().maxValSteps() == null ? Integer.MAX_VALUE
+                : config.training().maxValSteps();
+        long valSeed = Streams.key(seed, Streams.VALIDATION, 0);
+        double sum = 0;
+        long count = 0;
+        int k = 0;
+        for (int first = 0; first < total && k < maxBatches; first += b, k++) {
+            Batch batch = mixture.validationBatch(first, b);
+            try (Tensor a = backend.empty(batch.size(), config.horizon(), config.actionDim());
+                    Tensor o = backend.empty(batch.size(), config.nObsSteps(), config.obsDim())) {
+                batch.copyTo(a, o, null);
+                float loss = policy.loss(a, o, valSeed, k, false);
+                sum += (double) loss * batch.size();
+                count += batch.size();
+            }
+        }
+        return sum / count;
+    }
+
+    /** sqrt(sum over parameters of sum(grad^2)), in double on the host. */
+    static double gradNorm(List<Parameter> params, Tensor scratch) {
+        double sum = 0;
+        for (Parameter p : params) {
+            Ops.sumSquares(p.grad(), scratch);
+            sum += scratch.item();
+        }
+        return Math.sqrt(sum);
+    }
+
+    private TrainingDivergedException diverged(long step, String what, double value, Batch batch,
+                                               LowdimPolicy policy) {
+        String culprit = firstNonFinite(batch, policy);
+        return new TrainingDivergedException(step, String.format(Locale.ROOT, "step %d: the %s is %s; %s. Stopped"
+                + " before the optimizer step; the last good checkpoint is %s", step, what, value, culprit,
+                Files.exists(checkpointPath()) ? checkpointPath() : "(none written yet)"));
+    }
+
+    /**
+     * Names the first non-finite tensor in the order the step computes them: the batch, each weight (state_dict
+     * order), each gradient, then the prediction.
+     */
+    static String firstNonFinite(Batch batch, LowdimPolicy policy) {
+        int bad = firstNonFinite(batch.obs());
+        if (bad >= 0) {
+            return "non-finite input: the batch's normalised obs, element " + bad;
+        }
+        bad = firstNonFinite(batch.actions());
+        if (bad >= 0) {
+            return "non-finite input: the batch's normalised actions, element " + bad;
+        }
+        for (Parameter p : policy.model().parameters()) {
+            bad = firstNonFinite(p.value().toFloatArray());
+            if (bad >= 0) {
+                return "first non-finite weight: " + p.name() + " " + p.value().shapeString() + ", element "
+                        + bad;
+            }
+        }
+        for (Parameter p : policy.model().parameters()) {
+            if (p.hasGrad()) {
+                bad = firstNonFinite(p.grad().toFloatArray());
+                if (bad >= 0) {
+                    return "first non-finite gradient: " + p.name() + " " + p.grad().shapeString()
+                            + ", element " + bad;
+                }
+            }
+        }
+        if (policy.lastPrediction() != null) {
+            bad = firstNonFinite(policy.lastPrediction().toFloatArray());
+            if (bad >= 0) {
+                return "inputs and weights are finite, the denoiser's prediction " + policy.lastPrediction()
+                        .shapeString() + " is not (element " + bad + "): an activation overflowed";
+            }
+        }
+        return "inputs, weights and gradients are finite (the overflow is inside the loss)";
+    }
+
+    private static int firstNonFinite(float[] values) {
+        for (int i = 0; i < values.length; i++) {
+            if (!Float.isFinite(values[i])) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private void writeCheckpoint(LowdimPolicy policy, AdamW optimizer, EmaModel ema, long step, long seed)
+            throws IOException {
+        Safetensors.Writer w = Safetensors.writer().metadata("format", "pt")
+                .metadata(LowdimPolicy.CONFIG_METADATA, rawConfig.toYaml())
+                .metadata(STEP_METADATA, Long.toString(step)).metadata(SEED_METADATA, Long.toString(seed));
+        policy.addTo(w);
+        if (ema != null) {
+            ema.addTo(w);
+        }
+        optimizer.addTo(w);
+        AtomicFiles.write(checkpointPath(), w::write);
+    }
+
+    private EmaDecay emaDecay() {
+        var e = config.ema();
+        return new EmaDecay(e.updateAfterStep(), e.invGamma(), e.power(), e.minValue(), e.maxValue());
+    }
+
+    private static List<LowDimDataset> loadDatasets(DatasetConfig d) {
+        List<LowDimDataset> out = new ArrayList<>();
+        for (Path path : d.paths()) {
+            LowDimDataset data = LowDimDataset.load(path, d.obsKeys(), -1, -1).withValidationSplit(d.valRatio(),
+                    d.seed());
+            if (d.maxTrainEpisodes() != null && data.numTrainDemos() > d.maxTrainEpisodes()) {
+                data = data.withFirstTrainDemos(d.maxTrainEpisodes());
+            }
+            out.add(data);
+        }
+        return out;
+    }
+
+    private static double[] weights(DatasetConfig d, List<LowDimDataset> datasets) {
+        if (d.weights() == null) {
+            return MixtureDataset.naturalWeights(datasets);
+        }
+        return d.weights().stream().mapToDouble(Double::doubleValue).toArray();
+    }
+
+    private static String describeWeights(MixtureDataset m) {
+        StringBuilder s = new StringBuilder();
+        double[] w = m.weights();
+        for (int j = 0; j < w.length; j++) {
+            s.append(j == 0 ? "" : ", ").append(m.dataset(j).file().getFileName()).append(String.format(Locale.ROOT,
+                    " %.3f", w[j]));
+        }
+        return s.toString();
+    }
+
+    private static LinearNormalizer unitNormalizer(LowdimPolicyConfig c) {
+        LinearNormalizer n = new LinearNormalizer();
+        n.fit("obs", new float[] {-1f, 1f}, 1);
+        n.put("obs", constantField(c.obsDim()));
+        n.put("action", constantField(c.actionDim()));
+        return n;
+    }
+
+    private static LinearNormalizer.Field constantField(int d) {
+        float[] ones = new float[d];
+        java.util.Arrays.fill(ones, 1f);
+        return new LinearNormalizer.Field(ones, new float[d], new float[d], ones.clone(), new float[d], ones.clone());
+    }
+
+    private static String require(Safetensors file, String key) {
+        String v = file.metadata().get(key);
+        if (v == null) {
+            throw new IllegalArgumentException(file.source() + ": metadata " + key + " is missing; not a cotrain"
+                    + " training checkpoint");
+        }
+        return v;
+    }
+
+    private static final Pattern STEP = Pattern.compile("\"step\": ?(\\d+)");
+
+    /** Drops the metrics lines of steps >= step (written after the checkpoint a resumed run continues from). */
+    static void truncateMetrics(Path path, long step) throws IOException {
+        if (!Files.exists(path)) {
+            return;
+        }
+        List<String> kept = new ArrayList<>();
+        for (String line : Files.readAllLines(path, StandardCharsets.UTF_8)) {
+            Matcher m = STEP.matcher(line);
+            if (m.find() && Long.parseLong(m.group(1)) < step) {
+                kept.add(line);
+            }
+        }
+        AtomicFiles.write(path, out -> {
+            for (String line : kept) {
+                out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+            }
+        });
+    }
+
+    /** (step + shift, value) pairs of one key of the metrics file, for the plot. */
+    private static List<double[]> curve(Path path, String key, int shift) {
+        Pattern value = Pattern.compile("\"" + key + "\": ?([-+0-9.eE]+)");
+        List<double[]> out = new ArrayList<>();
+        try {
+            for (String line : Files.readAllLines(path, StandardCharsets.UTF_8)) {
+                Matcher s = STEP.matcher(line);
+                Matcher v = value.matcher(line);
+                if (s.find() && v.find()) {
+                    out.add(new double[] {Long.parseLong(s.group(1)) + shift, Double.parseDouble(v.group(1))});
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out;
+    }
+}
