@@ -5,13 +5,15 @@
 #include "cotrain/matmul.h"
 #include "cpu_common.h"
 
-// OpenBLAS runs a GEMM on one thread (the caller's) when m * n * k is below
-// SMP_THRESHOLD_MIN (65536) * GEMM_MULTITHREAD_THRESHOLD (4 in the shipped build, openblas_config.h). A batch of
-// such small products (attention-sized (T, T) x (T, HS) blocks) is better spread over the batch with OpenMP, one
-// whole product per thread, than run one after the other. Because every call then stays single-threaded inside
-// OpenBLAS, concurrent calls from our OpenMP threads never start nested OpenBLAS thread pools, whichever
-// threading build (pthreads or OpenMP) the jar ships; larger products run one after the other and let OpenBLAS
-// use its own threads.
+// One thread pool: OpenBLAS is kept single-threaded (ct_blas_set_num_threads) and every parallel GEMM is split
+// by us over OpenMP threads, each thread calling cblas_sgemm on its own block of C. Two pools (OpenMP for our
+// kernels, OpenBLAS's pthreads for GEMMs) alternating ~100 times per forward pass spin-wait against each other;
+// on a 2-core machine that made a denoising step at batch 64 run 100x slower than its FLOPs. With one pool the
+// threads that run the elementwise kernels also run the GEMMs.
+//
+// A product below CT_GEMM_PARALLEL_FLOPS runs on the calling thread: splitting it costs more than it saves.
+#define CT_GEMM_PARALLEL_FLOPS (1LL << 20)
+// Many small products of a batch (attention-sized blocks) go one whole product per thread instead.
 #define CT_SMALL_GEMM_FLOPS (65536LL * 4)
 
 // c (rows, n) += bias (n) on every row; the caller decides whether this runs in parallel.
@@ -32,14 +34,46 @@ static void add_bias_rows_parallel(float* c, const float* bias, int64_t rows, in
     }
 }
 
-// One product C = alpha op(A) op(B) + beta C, row-major. Leading dimensions are the stored row lengths, at
-// least 1 as BLAS demands even for empty matrices.
+// One product C = alpha op(A) op(B) + beta C, row-major, on the calling thread. lda/ldb are the stored row
+// lengths of A and B, ldc of C; BLAS wants them at least 1 even for empty matrices.
+static void gemm_block(const float* a, const float* b, float* c, int m, int n, int k, int trans_a, int trans_b,
+                       int lda, int ldb, int ldc, float alpha, float beta) {
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k,
+                alpha, a, lda > 0 ? lda : 1, b, ldb > 0 ? ldb : 1, beta, c, ldc > 0 ? ldc : 1);
+}
+
+// The same for a whole (M, N) product, split over the OpenMP threads when it is large: into row blocks of C
+// (rows of op(A)) when M is tall enough, else into column blocks (columns of op(B)), each a multiple of 16 so
+// that OpenBLAS's kernels see whole panels.
 static void gemm_one(const float* a, const float* b, float* c, int m, int n, int k, int trans_a, int trans_b,
                      float alpha, float beta) {
-    int lda = trans_a ? m : k;  // A stored (M, K), or (K, M) when trans_a
-    int ldb = trans_b ? k : n;  // B stored (K, N), or (N, K) when trans_b
-    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k,
-                alpha, a, lda > 0 ? lda : 1, b, ldb > 0 ? ldb : 1, beta, c, n > 0 ? n : 1);
+    const int lda = trans_a ? m : k;  // A stored (M, K), or (K, M) when trans_a
+    const int ldb = trans_b ? k : n;  // B stored (K, N), or (N, K) when trans_b
+    const int threads = omp_get_max_threads();
+    if (threads <= 1 || 2LL * m * n * k < CT_GEMM_PARALLEL_FLOPS || omp_in_parallel()) {
+        gemm_block(a, b, c, m, n, k, trans_a, trans_b, lda, ldb, n, alpha, beta);
+        return;
+    }
+    const bool by_rows = m >= 16 * threads || m >= n;
+    const int extent = by_rows ? m : n;
+    const int parts = threads;
+    int block = (extent + parts - 1) / parts;
+    block = (block + 15) / 16 * 16;
+#pragma omp parallel for schedule(static) num_threads(parts)
+    for (int p = 0; p < parts; p++) {
+        const int lo = p * block;
+        const int hi = lo + block < extent ? lo + block : extent;
+        if (lo >= hi) continue;
+        if (by_rows) {
+            // rows lo..hi of op(A): rows of stored A, or its columns when transposed
+            const float* ap = trans_a ? a + lo : a + (int64_t)lo * lda;
+            gemm_block(ap, b, c + (int64_t)lo * n, hi - lo, n, k, trans_a, trans_b, lda, ldb, n, alpha, beta);
+        } else {
+            // columns lo..hi of op(B): columns of stored B, or its rows when transposed
+            const float* bp = trans_b ? b + (int64_t)lo * ldb : b + lo;
+            gemm_block(a, bp, c + lo, m, hi - lo, k, trans_a, trans_b, lda, ldb, n, alpha, beta);
+        }
+    }
 }
 
 CT_API void ct_matmul_cpu(const float* a, const float* b, const float* bias, float* c, int batch, int m, int n,
@@ -61,8 +95,7 @@ CT_API void ct_matmul_cpu(const float* a, const float* b, const float* bias, flo
         // (batch * M, K) x (K, N) GEMM, which OpenBLAS blocks and threads far better than batch small ones.
         gemm_one(a, b, c, batch * m, n, k, 0, trans_b, alpha, beta);
     } else if (batch > 1 && (int64_t)m * n * k < CT_SMALL_GEMM_FLOPS) {
-        // Many small products: one per OpenMP thread (see CT_SMALL_GEMM_FLOPS), each adding its bias while its
-        // C is still in cache.
+        // Many small products: one per OpenMP thread, each adding its bias while its C is still in cache.
 #pragma omp parallel for schedule(static)
         for (int bi = 0; bi < batch; bi++) {
             float* cb = c + bi * stride_c;
@@ -71,6 +104,7 @@ CT_API void ct_matmul_cpu(const float* a, const float* b, const float* bias, flo
         }
         return;
     } else {
+        // Few large products: one after the other, each split over the threads.
         for (int bi = 0; bi < batch; bi++)
             gemm_one(a + bi * stride_a, b + bi * stride_b, c + bi * stride_c, m, n, k, trans_a, trans_b, alpha, beta);
     }
@@ -86,6 +120,8 @@ CT_API void ct_matmul_cpu(const float* a, const float* b, const float* bias, flo
 }
 
 CT_API void ct_blas_set_num_threads(int n) {
-    // OpenBLAS keeps its own thread count (its pthreads pool ignores omp_set_num_threads).
-    openblas_set_num_threads(n > 0 ? n : openblas_get_num_procs());
+    // OpenBLAS stays on the calling thread; the parallelism is ours (see the top of this file), so n is the
+    // OpenMP thread count and OpenBLAS always gets 1.
+    (void)n;
+    openblas_set_num_threads(1);
 }
