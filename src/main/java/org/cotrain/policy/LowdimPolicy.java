@@ -302,6 +302,10 @@ public final class LowdimPolicy implements AutoCloseable {
 
     /** Adds DP's policy state dict: the denoiser ("model.*", with its mask buffers) and the normaliser. */
     public void addTo(Safetensors.Writer writer) {
+        // DP's ModuleAttrMixin registers an empty _dummy_variable in the policy and in its mask generator; written
+        // so that torch's load_state_dict(strict=True) accepts the file
+        writer.add(TransformerForDiffusion.DUMMY_VARIABLE, new float[0], 0);
+        writer.add("mask_generator." + TransformerForDiffusion.DUMMY_VARIABLE, new float[0], 0);
         model.addTo(writer);
         for (Map.Entry<String, float[]> e : normalizer.stateDict().entrySet()) {
             writer.add(e.getKey(), e.getValue(), e.getValue().length);

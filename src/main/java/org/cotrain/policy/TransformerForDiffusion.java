@@ -41,10 +41,10 @@ import org.cotrain.tensor.Tensor;
  * causal_attn), and its output position is dropped before ln_f.
  *
  * <p>Parameters are named as in the DP policy's state_dict (prefix "model.") and listed in its order; the
- * checkpoint also carries the mask buffers (model.mask, model.memory_mask) as DP's does, so that PyTorch loads it
- * strictly. Dropout: torch's {@code self.drop} is two sites here (condition tokens, then sample tokens), then each
- * layer's sites in construction order (encoder, then decoder); see {@link DropoutSites}. All masks of a forward pass
- * come from its seed, and the backward recomputes them.
+ * checkpoint also carries the mask buffers (model.mask, model.memory_mask) and the empty model._dummy_variable as
+ * DP's does, so that PyTorch loads it strictly. Dropout: torch's {@code self.drop} is two sites here (condition
+ * tokens, then sample tokens), then each layer's sites in construction order (encoder, then decoder); see
+ * {@link DropoutSites}. All masks of a forward pass come from its seed, and the backward recomputes them.
  *
  * <p>Activations are buffers sized by the batch and reused while it stays the same. The output of
  * {@link #forward} is one of them: valid until the next forward call. The inputs must stay unchanged until
@@ -54,6 +54,12 @@ import org.cotrain.tensor.Tensor;
 public final class TransformerForDiffusion implements Denoiser, AutoCloseable {
     /** The prefix of the denoiser's names in a DP policy's state_dict. */
     public static final String DEFAULT_PREFIX = "model.";
+    /**
+     * The zero-size parameter that DP's ModuleAttrMixin registers first in every DP module (it only answers
+     * "which device?"): written to checkpoints so that PyTorch loads them strictly, accepted when loading, never
+     * trained.
+     */
+    public static final String DUMMY_VARIABLE = "_dummy_variable";
 
     private final Backend backend;
     private final TransformerForDiffusionConfig config;
@@ -486,6 +492,7 @@ public final class TransformerForDiffusion implements Denoiser, AutoCloseable {
     /** Adds the parameters and the mask buffers, under their DP names, in state_dict order. */
     public void addTo(Safetensors.Writer writer) {
         Map<String, Tensor> bufs = buffers();
+        writer.add(prefix + DUMMY_VARIABLE, new float[0], 0);
         boolean buffersAdded = false;
         for (Parameter p : parameters) {
             writer.add(p.name(), p.value());
@@ -512,8 +519,13 @@ public final class TransformerForDiffusion implements Denoiser, AutoCloseable {
     public void loadWeights(Safetensors file) {
         Map<String, Tensor> bufs = buffers();
         Set<String> known = new HashSet<>(bufs.keySet());
+        known.add(prefix + DUMMY_VARIABLE);
         for (Parameter p : parameters) {
             known.add(p.name());
+        }
+        if (file.contains(prefix + DUMMY_VARIABLE) && Tensor.numel(file.shape(prefix + DUMMY_VARIABLE)) != 0) {
+            throw new IllegalArgumentException(file.source() + ": tensor " + prefix + DUMMY_VARIABLE + " has shape "
+                    + Tensor.shapeString(file.shape(prefix + DUMMY_VARIABLE)) + ", DP's is empty (0)");
         }
         for (String name : file.names()) {
             if (name.startsWith(prefix) && !known.contains(name)) {
