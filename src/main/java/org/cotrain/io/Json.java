@@ -10,7 +10,7 @@ import java.util.Map;
  * {@link LinkedHashMap} in file order, arrays as {@link List}, strings, numbers as {@link Long} when integral else
  * {@link Double}, booleans, null) and quoting strings for writing. A syntax error names the character offset.
  */
-final class Json {
+public final class Json {
     private final String text;
     private int pos;
 
@@ -31,7 +31,7 @@ final class Json {
     }
 
     /** s as a JSON string literal, with quotes. */
-    static String quote(String s) {
+    public static String quote(String s) {
         StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);

@@ -329,7 +329,8 @@ public final class LowdimPolicy implements AutoCloseable {
         this.normalizer = n;
     }
 
-    private static LinearNormalizer readNormalizer(Safetensors file) {
+    /** The normaliser stored in a checkpoint or saved policy (DP's normalizer.params_dict.* entries). */
+    public static LinearNormalizer readNormalizer(Safetensors file) {
         Map<String, float[]> state = new LinkedHashMap<>();
         for (String name : file.names()) {
             if (name.startsWith(LinearNormalizer.STATE_DICT_PREFIX)) {

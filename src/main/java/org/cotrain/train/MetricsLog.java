@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import org.cotrain.io.Json;
 import java.util.Map;
 
 /**
@@ -44,7 +45,7 @@ public final class MetricsLog implements AutoCloseable {
         StringBuilder line = new StringBuilder("{");
         boolean first = true;
         for (Map.Entry<String, ?> e : values.entrySet()) {
-            line.append(first ? "" : ", ").append(quote(e.getKey())).append(": ").append(jsonValue(e.getValue()));
+            line.append(first ? "" : ", ").append(Json.quote(e.getKey())).append(": ").append(jsonValue(e.getValue()));
             first = false;
         }
         line.append('}');
@@ -89,31 +90,9 @@ public final class MetricsLog implements AutoCloseable {
         if (v instanceof Number n) {
             double d = n.doubleValue();
             // JSON has no NaN or Infinity; a non-finite loss is logged as a string so the line stays valid.
-            return Double.isFinite(d) ? String.format(Locale.ROOT, "%.9g", d) : quote(Double.toString(d));
+            return Double.isFinite(d) ? String.format(Locale.ROOT, "%.9g", d) : Json.quote(Double.toString(d));
         }
-        return quote(v.toString());
-    }
-
-    static String quote(String s) {
-        StringBuilder sb = new StringBuilder("\"");
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        sb.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-                }
-            }
-        }
-        return sb.append('"').toString();
+        return Json.quote(v.toString());
     }
 
     @Override

@@ -113,14 +113,15 @@ public final class Trainer {
         Safetensors resumeFrom = resume ? Safetensors.read(checkpoint) : null;
 
         List<LowDimDataset> datasets = loadDatasets(config.task().dataset());
-        LinearNormalizer normalizer = resume ? null : MixtureDataset.fitNormalizer(datasets);
+        // a resumed run keeps the normaliser it was trained with
+        LinearNormalizer normalizer = resume ? LowdimPolicy.readNormalizer(resumeFrom)
+                : MixtureDataset.fitNormalizer(datasets);
         LowdimPolicyConfig policyConfig = LowdimPolicyConfig.from(config);
         long seed = config.training().seed();
         int batchSize = config.dataloader().batchSize();
         int accumulate = config.training().gradientAccumulateEvery();
 
-        try (LowdimPolicy policy = new LowdimPolicy(backend, policyConfig, resume ? unitNormalizer(policyConfig)
-                : normalizer, seed)) {
+        try (LowdimPolicy policy = new LowdimPolicy(backend, policyConfig, normalizer, seed)) {
             long startStep = 0;
             if (resume) {
                 policy.load(resumeFrom, false);
@@ -388,20 +389,6 @@ public final class Trainer {
                     " %.3f", w[j]));
         }
         return s.toString();
-    }
-
-    private static LinearNormalizer unitNormalizer(LowdimPolicyConfig c) {
-        LinearNormalizer n = new LinearNormalizer();
-        n.fit("obs", new float[] {-1f, 1f}, 1);
-        n.put("obs", constantField(c.obsDim()));
-        n.put("action", constantField(c.actionDim()));
-        return n;
-    }
-
-    private static LinearNormalizer.Field constantField(int d) {
-        float[] ones = new float[d];
-        java.util.Arrays.fill(ones, 1f);
-        return new LinearNormalizer.Field(ones, new float[d], new float[d], ones.clone(), new float[d], ones.clone());
     }
 
     private static String require(Safetensors file, String key) {
