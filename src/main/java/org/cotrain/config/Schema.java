@@ -167,42 +167,11 @@ final class Schema {
         List<String> candidates = new ArrayList<>(leaves);
         candidates.addAll(sections.stream().sorted().toList());
         List<String> sameDepth = candidates.stream().filter(k -> depth(k) == depth(key)).toList();
-        String best = (sameDepth.isEmpty() ? candidates : sameDepth).stream()
-                .min(Comparator.<String>comparingInt(k -> editDistance(key, k))
-                        .thenComparing(k -> -commonPrefix(key, k)))
-                .orElseThrow();
+        String best = KeySuggestion.closest(key, sameDepth.isEmpty() ? candidates : sameDepth);
         return "did you mean " + best + "?";
     }
 
     private static int depth(String key) {
         return (int) key.chars().filter(c -> c == '.').count();
-    }
-
-    private static int commonPrefix(String a, String b) {
-        int n = 0;
-        while (n < a.length() && n < b.length() && a.charAt(n) == b.charAt(n)) {
-            n++;
-        }
-        return n;
-    }
-
-    /** Levenshtein distance: the fewest single-character insertions, deletions and substitutions from a to b. */
-    static int editDistance(String a, String b) {
-        int[] previous = new int[b.length() + 1];
-        int[] current = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) {
-            previous[j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            current[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                int substitute = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-                current[j] = Math.min(substitute, Math.min(previous[j] + 1, current[j - 1] + 1));
-            }
-            int[] t = previous;
-            previous = current;
-            current = t;
-        }
-        return previous[b.length()];
     }
 }

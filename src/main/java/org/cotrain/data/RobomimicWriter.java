@@ -178,6 +178,22 @@ public final class RobomimicWriter implements AutoCloseable {
         }
     }
 
+    /**
+     * Makes what is written so far durable: the /data attribute total, then HDF5's buffers to disk. A process killed
+     * after a flush leaves a file that opens with every demo written before it.
+     */
+    public void flush() {
+        synchronized (Hdf5.LOCK) {
+            Hdf5.writeLongAttribute(id(), file, "/data", "total", total);
+            Hdf5.check(H5Fflush(id(), H5F_SCOPE_GLOBAL), file, null, "cannot flush the file");
+        }
+    }
+
+    /** The names of the demos written so far, in order. */
+    public List<String> demoNames() {
+        return List.copyOf(demos);
+    }
+
     /** Writes the /data attribute total (the sum of the demos' num_samples) and closes the file. */
     @Override
     public void close() {

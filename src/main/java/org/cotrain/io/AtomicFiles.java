@@ -43,4 +43,9 @@ public final class AtomicFiles {
             Files.deleteIfExists(tmp);
         }
     }
+
+    /** Writes a UTF-8 text file atomically. */
+    public static void writeString(Path target, String text) throws IOException {
+        write(target, out -> out.write(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
 }

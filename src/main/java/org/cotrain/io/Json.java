@@ -19,7 +19,7 @@ public final class Json {
     }
 
     /** Parses one JSON value that spans the whole text (surrounding whitespace allowed). */
-    static Object parse(String text) {
+    public static Object parse(String text) {
         Json p = new Json(text);
         p.skipWhitespace();
         Object value = p.value();

@@ -246,9 +246,9 @@ class ConfigTest {
 
     @Test
     void editDistance() {
-        assertEquals(0, Schema.editDistance("abc", "abc"));
-        assertEquals(1, Schema.editDistance("n_layers", "n_layer"));
-        assertEquals(3, Schema.editDistance("kitten", "sitting"));
-        assertEquals(5, Schema.editDistance("", "horiz"));
+        assertEquals(0, KeySuggestion.editDistance("abc", "abc"));
+        assertEquals(1, KeySuggestion.editDistance("n_layers", "n_layer"));
+        assertEquals(3, KeySuggestion.editDistance("kitten", "sitting"));
+        assertEquals(5, KeySuggestion.editDistance("", "horiz"));
     }
 }
