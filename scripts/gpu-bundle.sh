@@ -14,6 +14,9 @@ cp target/cotrain-0.1.0-SNAPSHOT.jar "$out/lib/"
 # The runtime jars. The OpenBLAS jar is repacked without its LAPACK JNI libraries (about 45 MB unpacked):
 # cotrain loads only openblas_nolapack, and the bundle must stay within the device machine's 64 MiB carry limit.
 cp target/lib/*.jar "$out/lib/"
+# The sandbox's OpenCV and FFmpeg natives (about 58 MB) are left out: the GPU run tests the kernels and the model,
+# and the sim tests need no GPU. The Java classes of the presets stay so that test classes still load.
+rm -f "$out"/lib/opencv-*-linux-x86_64.jar "$out"/lib/ffmpeg-*-linux-x86_64.jar
 for jar in "$out"/lib/openblas-*-linux-x86_64.jar; do
   zip -q -d "$jar" 'org/bytedeco/openblas/linux-x86_64/libjniopenblas.so' \
                    'org/bytedeco/openblas/linux-x86_64/libjniopenblas_full.so'

@@ -27,7 +27,8 @@ jars="$(find "$bundle/lib" -name '*.jar' ! -name 'junit-platform-console-standal
 status=0
 echo "== JUnit (CUDA tests run here)"
 select=("$@")
-[[ ${#select[@]} -eq 0 ]] && select=(--scan-classpath "$bundle/test-classes")
+# The sandbox tests (org.cotrain.sim) are CPU-only and need the OpenCV/FFmpeg natives the bundle leaves out.
+[[ ${#select[@]} -eq 0 ]] && select=(--scan-classpath "$bundle/test-classes" --exclude-package org.cotrain.sim)
 "$java" -Xmx4g -jar "$bundle"/lib/junit-platform-console-standalone-*.jar execute \
   --class-path "${jars}$bundle/test-classes" "${select[@]}" --details=summary --disable-banner \
   --reports-dir "$results/junit" > "$results/junit.txt" 2>&1 || status=1

@@ -132,6 +132,8 @@ public final class KernelReport {
         for (String inc : includes) {
             options.include(inc);
         }
+        // The sandbox's benchmarks (pure Java, no backend) have their own runs: java -jar benchmarks.jar Render
+        options.exclude("RenderBenchmarks|PhysicsBenchmarks");
         for (Map.Entry<String, String[]> p : overrides.entrySet()) {
             options.param(p.getKey(), p.getValue());
         }
