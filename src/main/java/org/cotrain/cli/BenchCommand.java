@@ -21,17 +21,24 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code cotrain bench train|sample}: end-to-end timings of the low-dim policy, one JSON line each, in the format of
+ * {@code cotrain bench train|sample|sim}: end-to-end timings of the low-dim policy (and of the sandbox, see
+ * {@link SimBench}), one JSON line each, in the format of
  * tools/pytorch/bench_dp_lowdim.py so that the two compare line by line. train: one optimizer step (zero grads,
  * DP's compute_loss, backward, AdamW) on a random normalised batch; sample: a whole DDPM (or DDIM) sampling loop at
  * batch 1. Medians over the timed repetitions, after warm-up.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Time a training step or a sampling loop of the low-dim policy; prints one JSON line.")
+        description = "Time a training step or a sampling loop of the low-dim policy (one JSON line), or the sandbox.")
 final class BenchCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "train|sample", description = "What to time.")
+    @Parameters(index = "0", paramLabel = "train|sample|sim", description = "What to time.")
     String what;
+
+    @Option(names = "--sim-seconds", defaultValue = "3", description = "sim: seconds per environment-step measurement.")
+    double simSeconds;
+
+    @Option(names = "--sim-demos", defaultValue = "20", description = "sim: demos to generate for demos/s.")
+    int simDemos;
 
     @Option(names = "--config", paramLabel = "FILE|PRESET", defaultValue = "pusht_lowdim_transformer",
             description = "Model config (default: the full-size DP push-T low-dim transformer).")
@@ -63,8 +70,12 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (what.equals("sim")) {
+            SimBench.run(simSeconds, simDemos, threads == 0 ? Runtime.getRuntime().availableProcessors() : threads);
+            return 0;
+        }
         if (!what.equals("train") && !what.equals("sample")) {
-            throw new IllegalArgumentException("bench: '" + what + "' is not a benchmark; use train or sample");
+            throw new IllegalArgumentException("bench: '" + what + "' is not a benchmark; use train, sample or sim");
         }
         TrainConfig tc = Config.load(config, overrides).toTrainConfig();
         LowdimPolicyConfig pc = LowdimPolicyConfig.from(tc);

@@ -1,16 +1,37 @@
 package org.cotrain.config;
 
-/**
- * cotrain: the few settings Diffusion Policy has no key for.
- *
- * @param threads     CPU backend threads; 0 = COTRAIN_NUM_THREADS, else every core
- * @param maxGradNorm clip the global gradient norm to this before each optimizer step; null = no clipping (as DP)
- */
-public record CotrainConfig(int threads, Double maxGradNorm) {
+import java.util.List;
 
-    static CotrainConfig read(ConfigReader r) {
+/**
+ * cotrain: the settings Diffusion Policy has no key for, cotraining's among them.
+ *
+ * @param threads                  CPU backend threads; 0 = COTRAIN_NUM_THREADS, else every core
+ * @param maxGradNorm              clip the global gradient norm to this before each optimizer step; null = no
+ *                                 clipping (as DP)
+ * @param datasetMaxTrainEpisodes  per dataset of task.dataset.path: use the first n training demos; null = the
+ *                                 single task.dataset.max_train_episodes for all
+ * @param domainConditioning       append the one-hot dataset index to the observation condition
+ */
+public record CotrainConfig(int threads, Double maxGradNorm, List<Integer> datasetMaxTrainEpisodes,
+                            boolean domainConditioning) {
+
+    static CotrainConfig read(ConfigReader r, int numDatasets) {
         int threads = r.integer("cotrain.threads", 0);
         Double maxGradNorm = r.optionalPositive("cotrain.max_grad_norm");
-        return new CotrainConfig(threads, maxGradNorm);
+        String key = "cotrain.dataset_max_train_episodes";
+        List<Double> max = r.numbers(key, -1, true, 1, true, Double.POSITIVE_INFINITY, false);
+        List<Integer> perDataset = null;
+        if (max != null) {
+            if (max.size() != numDatasets) {
+                throw r.invalid(key, "null or one count per file of task.dataset.path (" + numDatasets + ")",
+                        r.value(key));
+            }
+            for (double n : max) {
+                if (n != Math.rint(n)) throw r.invalid(key, "whole numbers of demos", r.value(key));
+            }
+            perDataset = max.stream().map(Double::intValue).toList();
+        }
+        boolean domain = r.bool("cotrain.domain_conditioning");
+        return new CotrainConfig(threads, maxGradNorm, perDataset, domain);
     }
 }

@@ -37,6 +37,7 @@ public final class MixtureDataset {
     private final long seed;
     private final int obsDim;
     private final int actionDim;
+    private int numDomains; // 0: no domain labels; else the one-hot dataset index is appended to obs
 
     /**
      * @param weights one per dataset, >= 0, not all 0; normalised to sum to 1 (see {@link #alpha},
@@ -198,7 +199,7 @@ public final class MixtureDataset {
         }
         normalizer.normalize("action", actions, actions);
         normalizer.normalize("obs", obs, obs);
-        return new Batch(k, b, horizon, nObsSteps, actionDim, obsDim, actions, obs, datasetIndex, windowIndex);
+        return batchOf(k, b, actions, obs, datasetIndex, windowIndex);
     }
 
     /** floor(x * n / 2^64) for x read as unsigned and 0 <= n. */
@@ -209,6 +210,20 @@ public final class MixtureDataset {
     private void fill(SequenceSampler sampler, LowDimDataset d, int window, float[] actions, float[] obs, int i) {
         sampler.sampleSequence(window, d.actions(), actionDim, horizon, actions, i * horizon * actionDim);
         sampler.sampleSequence(window, d.obs(), obsDim, nObsSteps, obs, i * nObsSteps * obsDim);
+    }
+
+    /**
+     * Appends each sample's one-hot dataset index to its observation steps (domain conditioning, see
+     * {@link DomainLabels}): batches then have obs (B, To, Do + number of datasets).
+     */
+    public MixtureDataset withDomainLabels(boolean on) {
+        this.numDomains = on ? datasets.size() : 0;
+        return this;
+    }
+
+    /** Width of a batch's observation step: Do, plus the number of datasets with domain labels. */
+    public int conditionDim() {
+        return obsDim + numDomains;
     }
 
     /** The number of validation windows of all datasets together. */
@@ -253,7 +268,15 @@ public final class MixtureDataset {
         }
         normalizer.normalize("action", actions, actions);
         normalizer.normalize("obs", obs, obs);
-        return new Batch(-1, b, horizon, nObsSteps, actionDim, obsDim, actions, obs, datasetIndex, windowIndex);
+        return batchOf(-1, b, actions, obs, datasetIndex, windowIndex);
+    }
+
+    private Batch batchOf(long k, int b, float[] actions, float[] obs, int[] datasetIndex, int[] windowIndex) {
+        if (numDomains > 0) {
+            obs = DomainLabels.append(obs, b, nObsSteps, obsDim, datasetIndex, numDomains);
+        }
+        return new Batch(k, b, horizon, nObsSteps, actionDim, obsDim + numDomains, actions, obs, datasetIndex,
+                windowIndex);
     }
 
     public int numDatasets() {

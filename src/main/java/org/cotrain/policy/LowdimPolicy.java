@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.cotrain.backend.Backend;
 import org.cotrain.config.Config;
+import org.cotrain.data.DomainLabels;
 import org.cotrain.data.LinearNormalizer;
 import org.cotrain.diffusion.DdimScheduler;
 import org.cotrain.diffusion.DdpmScheduler;
@@ -78,6 +79,7 @@ public final class LowdimPolicy implements AutoCloseable {
     private DiffusionSampler sampler;
     private long samplingSeed;
     private long samplingCalls;
+    private int domain;
 
     /** A policy with freshly initialised weights (DP's init from {@code seed}) and the given normaliser. */
     public LowdimPolicy(Backend backend, LowdimPolicyConfig config, LinearNormalizer normalizer, long seed) {
@@ -138,10 +140,10 @@ public final class LowdimPolicy implements AutoCloseable {
     public float loss(Tensor action, Tensor obs, long seed, long step, boolean training) {
         int b = action.dim(0);
         if (!action.hasShape(b, config.horizon(), config.actionDim())
-                || !obs.hasShape(b, config.nObsSteps(), config.obsDim())) {
+                || !obs.hasShape(b, config.nObsSteps(), config.conditionDim())) {
             throw new IllegalArgumentException("policy loss: action " + action.shapeString() + " and obs "
                     + obs.shapeString() + ", expected (B, " + config.horizon() + ", " + config.actionDim() + ") and (B, "
-                    + config.nObsSteps() + ", " + config.obsDim() + ")");
+                    + config.nObsSteps() + ", " + config.conditionDim() + ")");
         }
         int numTrain = config.noiseScheduler().numTrainTimesteps();
         long timestepKey = Streams.key(seed, Streams.TIMESTEPS, step);
@@ -197,6 +199,20 @@ public final class LowdimPolicy implements AutoCloseable {
         this.sampling = sampling;
     }
 
+    /**
+     * The domain label given at inference when the policy is domain conditioned (default 0: the target data, the
+     * first dataset of training).
+     */
+    public void setDomain(int domain) {
+        if (config.numDomains() == 0) {
+            throw new IllegalStateException("setDomain: this policy is not domain conditioned");
+        }
+        if (domain < 0 || domain >= config.numDomains()) {
+            throw new IllegalArgumentException("domain " + domain + " outside [0, " + config.numDomains() + ")");
+        }
+        this.domain = domain;
+    }
+
     /** The seed of the sampling noise; each later call to predictAction draws fresh noise from it. */
     public void setSeed(long seed) {
         this.samplingSeed = seed;
@@ -225,7 +241,13 @@ public final class LowdimPolicy implements AutoCloseable {
         }
         DiffusionSampler s = sampler(batch);
         float[] chunk;
-        try (Tensor cond = backend.of(normalizer.normalize("obs", obs), batch, to, dobs);
+        float[] condition = normalizer.normalize("obs", obs);
+        if (config.numDomains() > 0) {
+            int[] labels = new int[batch];
+            java.util.Arrays.fill(labels, domain);
+            condition = DomainLabels.append(condition, batch, to, dobs, labels, config.numDomains());
+        }
+        try (Tensor cond = backend.of(condition, batch, to, config.conditionDim());
                 Tensor out = backend.empty(batch, config.horizon(), config.actionDim())) {
             s.sample(cond, Streams.key(samplingSeed, Streams.SAMPLING, samplingCalls++), 0, out);
             chunk = out.toFloatArray();

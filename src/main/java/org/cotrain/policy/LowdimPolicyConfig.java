@@ -16,15 +16,19 @@ import org.cotrain.diffusion.NoiseSchedulerConfig;
  * @param obsDim            Do: width of one observation step
  * @param actionDim         Da: width of one action
  * @param numInferenceSteps default denoising steps when sampling
+ * @param numDomains        0, or the number of domains whose one-hot label is appended to each observation step
+ *                          (domain conditioning: cond_dim = obsDim + numDomains)
  */
 public record LowdimPolicyConfig(TransformerForDiffusionConfig model, NoiseSchedulerConfig noiseScheduler,
                                  int horizon, int nObsSteps, int nActionSteps, int obsDim, int actionDim,
-                                 int numInferenceSteps) {
+                                 int numInferenceSteps, int numDomains) {
 
     public LowdimPolicyConfig {
-        if (!model.obsAsCond() || model.condDim() != obsDim || model.nObsSteps() != nObsSteps) {
+        if (numDomains < 0) throw new IllegalArgumentException("numDomains must be >= 0, got " + numDomains);
+        if (!model.obsAsCond() || model.condDim() != obsDim + numDomains || model.nObsSteps() != nObsSteps) {
             throw new IllegalArgumentException("the low-dim policy conditions the denoiser on the observations: need"
-                    + " obs_as_cond with cond_dim = obs_dim (" + obsDim + ") and n_obs_steps = " + nObsSteps
+                    + " obs_as_cond with cond_dim = obs_dim (" + obsDim + ") + domains (" + numDomains
+                    + ") and n_obs_steps = " + nObsSteps
                     + ", got obs_as_cond " + model.obsAsCond() + ", cond_dim " + model.condDim()
                     + ", n_obs_steps " + model.nObsSteps());
         }
@@ -56,10 +60,18 @@ public record LowdimPolicyConfig(TransformerForDiffusionConfig model, NoiseSched
             throw new IllegalArgumentException("pred_action_steps_only: true is not supported; set it to false");
         }
         ModelConfig m = c.policy().model();
+        // Domain conditioning widens the condition by one column per dataset (the config's cond_dim is obs_dim).
+        int domains = c.cotrain().domainConditioning() ? c.task().dataset().paths().size() : 0;
         TransformerForDiffusionConfig model = new TransformerForDiffusionConfig(m.inputDim(), m.outputDim(),
-                m.horizon(), m.nObsSteps(), m.condDim(), m.nLayer(), m.nHead(), m.nEmb(), (float) m.pDropEmb(),
-                (float) m.pDropAttn(), m.causalAttn(), m.timeAsCond(), m.obsAsCond(), m.nCondLayers());
+                m.horizon(), m.nObsSteps(), m.condDim() + domains, m.nLayer(), m.nHead(), m.nEmb(),
+                (float) m.pDropEmb(), (float) m.pDropAttn(), m.causalAttn(), m.timeAsCond(), m.obsAsCond(),
+                m.nCondLayers());
         return new LowdimPolicyConfig(model, c.policy().noiseScheduler(), c.horizon(), c.nObsSteps(),
-                c.nActionSteps(), c.obsDim(), c.actionDim(), c.policy().numInferenceSteps());
+                c.nActionSteps(), c.obsDim(), c.actionDim(), c.policy().numInferenceSteps(), domains);
+    }
+
+    /** Width of one observation step as the denoiser sees it: obsDim plus the domain label's columns. */
+    public int conditionDim() {
+        return obsDim + numDomains;
     }
 }

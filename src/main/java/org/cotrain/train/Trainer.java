@@ -15,6 +15,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.cotrain.backend.Backend;
 import org.cotrain.config.Config;
+import org.cotrain.config.CotrainConfig;
 import org.cotrain.config.DatasetConfig;
 import org.cotrain.config.TrainConfig;
 import org.cotrain.data.Batch;
@@ -112,7 +113,7 @@ public final class Trainer {
         boolean resume = config.training().resume() && Files.exists(checkpoint);
         Safetensors resumeFrom = resume ? Safetensors.read(checkpoint) : null;
 
-        List<LowDimDataset> datasets = loadDatasets(config.task().dataset());
+        List<LowDimDataset> datasets = loadDatasets(config.task().dataset(), config.cotrain());
         // a resumed run keeps the normaliser it was trained with
         LinearNormalizer normalizer = resume ? LowdimPolicy.readNormalizer(resumeFrom)
                 : MixtureDataset.fitNormalizer(datasets);
@@ -134,7 +135,7 @@ public final class Trainer {
             }
             MixtureDataset mixture = new MixtureDataset(datasets, weights(config.task().dataset(), datasets),
                     policy.normalizer(), config.horizon(), config.nObsSteps(), config.nActionSteps(), batchSize,
-                    seed);
+                    seed).withDomainLabels(config.cotrain().domainConditioning());
             long windows = 0;
             for (int j = 0; j < mixture.numDatasets(); j++) {
                 windows += mixture.trainSampler(j).size();
@@ -162,7 +163,7 @@ public final class Trainer {
                     (float) config.optimizer().beta2(), 1e-8f, (float) config.optimizer().weightDecay());
                     EmaModel ema = config.training().useEma() ? new EmaModel(params, emaDecay()) : null;
                     Tensor actions = backend.empty(batchSize, config.horizon(), config.actionDim());
-                    Tensor obs = backend.empty(batchSize, config.nObsSteps(), config.obsDim());
+                    Tensor obs = backend.empty(batchSize, config.nObsSteps(), policyConfig.conditionDim());
                     Tensor scratch = backend.zeros(1)) {
                 if (resume) {
                     optimizer.load(resumeFrom);
@@ -267,7 +268,7 @@ public final class Trainer {
         for (int first = 0; first < total && k < maxBatches; first += b, k++) {
             Batch batch = mixture.validationBatch(first, b);
             try (Tensor a = backend.empty(batch.size(), config.horizon(), config.actionDim());
-                    Tensor o = backend.empty(batch.size(), config.nObsSteps(), config.obsDim())) {
+                    Tensor o = backend.empty(batch.size(), config.nObsSteps(), policy.config().conditionDim())) {
                 batch.copyTo(a, o, null);
                 float loss = policy.loss(a, o, valSeed, k, false);
                 sum += (double) loss * batch.size();
@@ -361,13 +362,20 @@ public final class Trainer {
         return new EmaDecay(e.updateAfterStep(), e.invGamma(), e.power(), e.minValue(), e.maxValue());
     }
 
-    private static List<LowDimDataset> loadDatasets(DatasetConfig d) {
+    private static List<LowDimDataset> loadDatasets(DatasetConfig d, CotrainConfig c) {
         List<LowDimDataset> out = new ArrayList<>();
-        for (Path path : d.paths()) {
+        for (int j = 0; j < d.paths().size(); j++) {
+            Path path = d.paths().get(j);
             LowDimDataset data = LowDimDataset.load(path, d.obsKeys(), -1, -1).withValidationSplit(d.valRatio(),
                     d.seed());
-            if (d.maxTrainEpisodes() != null && data.numTrainDemos() > d.maxTrainEpisodes()) {
-                data = data.withFirstTrainDemos(d.maxTrainEpisodes());
+            Integer max = c.datasetMaxTrainEpisodes() != null ? c.datasetMaxTrainEpisodes().get(j)
+                    : d.maxTrainEpisodes();
+            if (max != null && c.datasetMaxTrainEpisodes() != null && data.numTrainDemos() < max) {
+                throw new IllegalArgumentException("cotrain.dataset_max_train_episodes asks for " + max + " training"
+                        + " demos of " + path + ", which has " + data.numTrainDemos());
+            }
+            if (max != null && data.numTrainDemos() > max) {
+                data = data.withFirstTrainDemos(max);
             }
             out.add(data);
         }

@@ -43,6 +43,27 @@ class MixtureDatasetTest {
     }
 
     @Test
+    void domainLabelsAppendTheOneHotDatasetIndexAfterTheNormalisedObservation() {
+        MixtureDataset plain = mixture(MixtureDataset.alpha(0.5), 16, 4);
+        MixtureDataset labelled = mixture(MixtureDataset.alpha(0.5), 16, 4).withDomainLabels(true);
+        assertEquals(3 + 2, labelled.conditionDim());
+        Batch a = plain.batch(2), b = labelled.batch(2);
+        assertEquals(5, b.obsDim());
+        assertArrayEquals(a.datasetIndex(), b.datasetIndex());
+        for (int i = 0; i < 16; i++) {
+            for (int t = 0; t < N_OBS_STEPS; t++) {
+                int row = i * N_OBS_STEPS + t;
+                for (int d = 0; d < 3; d++) {
+                    assertEquals(a.obs()[row * 3 + d], b.obs()[row * 5 + d]);
+                }
+                assertEquals(b.datasetIndex()[i] == 0 ? 1f : 0f, b.obs()[row * 5 + 3]);
+                assertEquals(b.datasetIndex()[i] == 1 ? 1f : 0f, b.obs()[row * 5 + 4]);
+            }
+        }
+        assertEquals(5, labelled.validationBatch(0, 4).obsDim());
+    }
+
+    @Test
     void naturalWeightsFollowTheNumberOfTrainingDemos() {
         double[] w = MixtureDataset.naturalWeights(List.of(real, sim)); // 8 and 27 training demos
         assertArrayEquals(new double[] {8, 27}, w);

@@ -142,6 +142,36 @@ class TrainerTest {
     }
 
     @Test
+    void domainConditionedCotrainingOnNestedSubsetsTrainsAndConditionsOnTheTargetDomain(@TempDir Path tmp)
+            throws Exception {
+        Path real = BimodalTask.write(tmp.resolve("real.hdf5"), 12);
+        Path sim = BimodalTask.write(tmp.resolve("sim.hdf5"), 16);
+        Path dir = tmp.resolve("run");
+        Config c = BimodalTask.config(real, "task.dataset.path=[" + real + "," + sim + "]",
+                "task.dataset.weights=[0.25,0.75]", "cotrain.domain_conditioning=true",
+                "cotrain.dataset_max_train_episodes=[4,10]", "training.num_epochs=1", "training.max_train_steps=3",
+                "dataloader.batch_size=8", "policy.model.n_emb=32");
+        trainer(c, dir).run();
+        try (LowdimPolicy policy = LowdimPolicy.load(dir.resolve(Trainer.CHECKPOINT), Backends.cpu())) {
+            assertEquals(2, policy.config().numDomains());
+            assertEquals(2 + 2, policy.model().config().condDim());
+            policy.setSampling(LowdimPolicy.Sampling.ddim(2));
+            policy.setSeed(0);
+            float[][] target = policy.predictAction(new float[][] {{0f, 0f}, {0f, 0f}});
+            policy.setSeed(0);
+            policy.setDomain(1);
+            float[][] source = policy.predictAction(new float[][] {{0f, 0f}, {0f, 0f}});
+            assertEquals(8, target.length);
+            assertTrue(target[0][0] != source[0][0] || target[0][1] != source[0][1], "the label changes the actions");
+        }
+        Config tooMany = BimodalTask.config(real, "task.dataset.path=[" + real + "," + sim + "]",
+                "cotrain.dataset_max_train_episodes=[40,10]");
+        Exception e = assertThrows(IllegalArgumentException.class, () -> trainer(tooMany, tmp.resolve("r2")).run());
+        assertTrue(e.getMessage().contains("dataset_max_train_episodes") && e.getMessage().contains("real.hdf5"),
+                e.getMessage());
+    }
+
+    @Test
     void wrongObsKeyNamesFileAndKey(@TempDir Path tmp) {
         Path data = BimodalTask.write(tmp.resolve("bimodal.hdf5"), 4);
         Config c = BimodalTask.config(data, "task.dataset.obs_keys=[keypoints]");

@@ -1,0 +1,130 @@
+package org.cotrain.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ForkJoinPool;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.cotrain.backend.Backend;
+import org.cotrain.backend.Backends;
+import org.cotrain.config.Config;
+import org.cotrain.io.AtomicFiles;
+import org.cotrain.io.Safetensors;
+import org.cotrain.policy.LowdimPolicy;
+import org.cotrain.policy.LowdimSimPolicy;
+import org.cotrain.sim.BatchPolicy;
+import org.cotrain.sim.EnvConfig;
+import org.cotrain.sim.EnvPresets;
+import org.cotrain.sim.Evaluator;
+import org.cotrain.sim.expert.Experts;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code cotrain eval --checkpoint C --env <preset> --trials N}: success rate (Wilson 95% interval) and mean max
+ * coverage of a policy, or of a scripted expert, over matched initial conditions (trial i of a seed is the same
+ * start for every policy).
+ */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Evaluate a policy checkpoint (or a scripted expert) in a sandbox environment.")
+final class EvalCommand implements Callable<Integer> {
+
+    static final class Subject {
+        @Option(names = "--checkpoint", paramLabel = "FILE", description = "A checkpoint or saved policy.")
+        Path checkpoint;
+
+        @Option(names = "--expert", paramLabel = "target|source", description = "Evaluate a scripted expert.")
+        String expert;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Subject subject;
+
+    @Option(names = "--env", required = true, paramLabel = "PRESET",
+            description = "target, source, or source-<visual|physics|task>-<0..3>.")
+    String env;
+
+    @Option(names = "--trials", defaultValue = "50", description = "Episodes (default ${DEFAULT-VALUE}).")
+    int trials;
+
+    @Option(names = "--seed", defaultValue = "100000", description = "Seed of the initial conditions (default"
+            + " ${DEFAULT-VALUE}, apart from generate's default 0 so evaluation starts are not training starts).")
+    long seed;
+
+    @Option(names = "--videos", defaultValue = "0", description = "Videos of the first K trials.")
+    int videos;
+
+    @Option(names = "--out", paramLabel = "FILE.json", description = "Write the result (per-episode too) as JSON.")
+    Path out;
+
+    @Option(names = "--batch", defaultValue = "50", description = "Episodes stepped together (one denoising batch).")
+    int batch;
+
+    @Option(names = "--threads", description = "Environment threads (default: all cores).")
+    Integer threads;
+
+    @Option(names = "--ddim", paramLabel = "STEPS", description = "Sample with DDIM in this many steps instead of the"
+            + " config's DDPM steps.")
+    Integer ddim;
+
+    @Parameters(paramLabel = "key=value", description = "Environment overrides.")
+    List<String> overrides = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+        EnvConfig config = EnvPresets.get(env).withOverrides(overrides);
+        int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        if (n <= 0 || batch <= 0) throw new IllegalArgumentException("--threads and --batch must be > 0");
+        if (videos < 0) throw new IllegalArgumentException("--videos must be >= 0");
+        Path videoDir = null;
+        if (videos > 0) {
+            String base = out != null ? out.getFileName().toString().replaceFirst("\\.json$", "") : "eval";
+            videoDir = (out != null && out.getParent() != null ? out.getParent() : Path.of(".")).resolve(base
+                    + "_videos");
+            Files.createDirectories(videoDir);
+        }
+        ForkJoinPool pool = new ForkJoinPool(n);
+        LowdimPolicy policy = null;
+        try (ProgressBar bar = new ProgressBarBuilder().setTaskName("eval " + config.name()).setInitialMax(trials)
+                .setStyle(ProgressBarStyle.ASCII).setUnit(" episodes", 1).setUpdateIntervalMillis(500).build()) {
+            BatchPolicy batchPolicy;
+            String name;
+            if (subject.expert != null) {
+                String style = subject.expert;
+                batchPolicy = BatchPolicy.perEpisode(i -> Experts.create(style, config), pool);
+                name = style + " expert";
+            } else {
+                if (!Files.isRegularFile(subject.checkpoint)) {
+                    throw new IllegalArgumentException("--checkpoint " + subject.checkpoint + ": no such file");
+                }
+                Backend backend = Backends.select();
+                policy = LowdimPolicy.load(subject.checkpoint, backend);
+                if (ddim != null) policy.setSampling(LowdimPolicy.Sampling.ddim(ddim));
+                String yaml = Safetensors.read(subject.checkpoint).metadata().get(LowdimPolicy.CONFIG_METADATA);
+                List<String> obsKeys = Config.fromYaml(yaml, subject.checkpoint + " metadata").toTrainConfig().task()
+                        .dataset().obsKeys();
+                batchPolicy = new LowdimSimPolicy(policy, obsKeys, seed);
+                name = subject.checkpoint.toString();
+            }
+            Evaluator.Result r = Evaluator.evaluate(name, config, batchPolicy, trials, seed, batch, false, videos,
+                    videoDir, pool, i -> bar.step());
+            bar.close();
+            System.out.println(r.summary());
+            if (out != null) {
+                AtomicFiles.writeString(out, r.toJson());
+                System.out.println("wrote " + out + (videoDir != null ? " and " + videos + " videos in " + videoDir
+                        : ""));
+            }
+        } finally {
+            if (policy != null) policy.close();
+            pool.shutdown();
+        }
+        return 0;
+    }
+}
