@@ -17,7 +17,7 @@ import org.cotrain.sim.expert.Experts;
 /**
  * {@code cotrain bench sim}: the sandbox's speed, one JSON line per measurement. Environment steps on one thread for
  * each physics model, without and with the 96x96 observation rendered at every command, under a command pattern
- * that keeps the pusher pushing (it aims through the block); then demonstrations per second of
+ * that keeps the pusher pushing (it walks toward the block's centroid); then demonstrations per second of
  * {@code generate} with images on all threads.
  */
 final class SimBench {
@@ -62,15 +62,19 @@ final class SimBench {
         long start = System.nanoTime(), end = start + (long) (seconds * 1e9);
         long commands = 0, touching = 0;
         int episode = 0;
+        double centroidX = config.shape().centroidX(), centroidY = config.shape().centroidY();
         try (PushTEnv env = new PushTEnv(config, images)) {
             while (System.nanoTime() < end) {
                 InitialCondition ic = InitialConditions.sample(config, 0, episode);
                 env.reset(ic, episode++);
                 for (int t = 0; t < 100; t++) {
                     PushState s = env.state();
-                    // Drive through the block: aim 60 px past its origin, on the line from the pusher.
-                    double dx = s.bx - s.px, dy = s.by - s.py, d = Math.max(1e-9, Math.hypot(dx, dy));
-                    env.step(new double[] {s.bx + 60 * dx / d, s.by + 60 * dy / d});
+                    // Walk the pusher 30 px per command toward the block's centroid: it reaches the block and keeps
+                    // pushing it (the block slides ahead, the pusher follows).
+                    double c = Math.cos(s.theta), sn = Math.sin(s.theta);
+                    double cx = s.bx + c * centroidX - sn * centroidY, cy = s.by + sn * centroidX + c * centroidY;
+                    double dx = cx - s.px, dy = cy - s.py, d = Math.max(1e-9, Math.hypot(dx, dy));
+                    env.step(new double[] {s.px + 30 * dx / d, s.py + 30 * dy / d});
                     commands++;
                     if (env.state().bvx != 0 || env.state().bvy != 0 || env.state().omega != 0) touching++;
                 }
