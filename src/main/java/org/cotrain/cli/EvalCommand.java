@@ -9,13 +9,9 @@ import java.util.concurrent.ForkJoinPool;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
-import org.cotrain.backend.Backend;
 import org.cotrain.backend.Backends;
-import org.cotrain.config.Config;
+import org.cotrain.cotrain.PolicyEvaluation;
 import org.cotrain.io.AtomicFiles;
-import org.cotrain.io.Safetensors;
-import org.cotrain.policy.LowdimPolicy;
-import org.cotrain.policy.LowdimSimPolicy;
 import org.cotrain.sim.BatchPolicy;
 import org.cotrain.sim.EnvConfig;
 import org.cotrain.sim.EnvPresets;
@@ -90,30 +86,20 @@ final class EvalCommand implements Callable<Integer> {
             Files.createDirectories(videoDir);
         }
         ForkJoinPool pool = new ForkJoinPool(n);
-        LowdimPolicy policy = null;
         try (ProgressBar bar = new ProgressBarBuilder().setTaskName("eval " + config.name()).setInitialMax(trials)
                 .setStyle(ProgressBarStyle.ASCII).setUnit(" episodes", 1).setUpdateIntervalMillis(500).build()) {
-            BatchPolicy batchPolicy;
-            String name;
+            Evaluator.Result r;
             if (subject.expert != null) {
                 String style = subject.expert;
-                batchPolicy = BatchPolicy.perEpisode(i -> Experts.create(style, config), pool);
-                name = style + " expert";
+                r = Evaluator.evaluate(style + " expert", config, BatchPolicy.perEpisode(i -> Experts.create(style,
+                        config), pool), trials, seed, batch, false, videos, videoDir, pool, i -> bar.step());
             } else {
                 if (!Files.isRegularFile(subject.checkpoint)) {
                     throw new IllegalArgumentException("--checkpoint " + subject.checkpoint + ": no such file");
                 }
-                Backend backend = Backends.select();
-                policy = LowdimPolicy.load(subject.checkpoint, backend);
-                if (ddim != null) policy.setSampling(LowdimPolicy.Sampling.ddim(ddim));
-                String yaml = Safetensors.read(subject.checkpoint).metadata().get(LowdimPolicy.CONFIG_METADATA);
-                List<String> obsKeys = Config.fromYaml(yaml, subject.checkpoint + " metadata").toTrainConfig().task()
-                        .dataset().obsKeys();
-                batchPolicy = new LowdimSimPolicy(policy, obsKeys, seed);
-                name = subject.checkpoint.toString();
+                r = PolicyEvaluation.evaluate(subject.checkpoint, Backends.select(), config, trials, seed, ddim, batch,
+                        videos, videoDir, pool, i -> bar.step());
             }
-            Evaluator.Result r = Evaluator.evaluate(name, config, batchPolicy, trials, seed, batch, false, videos,
-                    videoDir, pool, i -> bar.step());
             bar.close();
             System.out.println(r.summary());
             if (out != null) {
@@ -122,7 +108,6 @@ final class EvalCommand implements Callable<Integer> {
                         : ""));
             }
         } finally {
-            if (policy != null) policy.close();
             pool.shutdown();
         }
         return 0;

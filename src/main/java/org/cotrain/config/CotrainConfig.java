@@ -11,9 +11,10 @@ import java.util.List;
  * @param datasetMaxTrainEpisodes  per dataset of task.dataset.path: use the first n training demos; null = the
  *                                 single task.dataset.max_train_episodes for all
  * @param domainConditioning       append the one-hot dataset index to the observation condition
+ * @param totalTrainSteps          train for exactly this many optimizer steps; null = training.num_epochs epochs
  */
 public record CotrainConfig(int threads, Double maxGradNorm, List<Integer> datasetMaxTrainEpisodes,
-                            boolean domainConditioning) {
+                            boolean domainConditioning, Integer totalTrainSteps) {
 
     static CotrainConfig read(ConfigReader r, int numDatasets) {
         int threads = r.integer("cotrain.threads", 0);
@@ -32,6 +33,7 @@ public record CotrainConfig(int threads, Double maxGradNorm, List<Integer> datas
             perDataset = max.stream().map(Double::intValue).toList();
         }
         boolean domain = r.bool("cotrain.domain_conditioning");
-        return new CotrainConfig(threads, maxGradNorm, perDataset, domain);
+        Integer totalSteps = r.optionalInteger("cotrain.total_train_steps", 1);
+        return new CotrainConfig(threads, maxGradNorm, perDataset, domain, totalSteps);
     }
 }

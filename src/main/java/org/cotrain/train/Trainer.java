@@ -148,16 +148,18 @@ public final class Trainer {
             if (config.training().maxTrainSteps() != null) {
                 stepsPerEpoch = Math.min(stepsPerEpoch, config.training().maxTrainSteps());
             }
-            long totalSteps = stepsPerEpoch * config.training().numEpochs();
+            long totalSteps = config.cotrain().totalTrainSteps() != null ? config.cotrain().totalTrainSteps()
+                    : stepsPerEpoch * config.training().numEpochs();
             LrSchedule schedule = new LrSchedule(config.training().lrScheduler().configName(),
                     config.optimizer().learningRate(), config.training().lrWarmupSteps(), totalSteps / accumulate);
             List<Parameter> params = policy.model().parameters();
             Files.writeString(runDir.resolve("config.yaml"), rawConfig.toYaml(), StandardCharsets.UTF_8);
             log.printf(Locale.ROOT, "cotrain train: %s on %s; %d parameters; %d datasets (%s), %d training windows,"
-                            + " %d validation windows; %d epochs x %d steps of batch %d%s%n", config.name(),
+                            + " %d validation windows; %d steps (epochs of %d) of batch %d%s%s%n", config.name(),
                     backend.description(), policy.model().parameterCount(), datasets.size(),
-                    describeWeights(mixture), windows, mixture.validationSize(), config.training().numEpochs(),
-                    stepsPerEpoch, batchSize, resume ? "; resuming at step " + startStep : "");
+                    describeWeights(mixture), windows, mixture.validationSize(), totalSteps, stepsPerEpoch, batchSize,
+                    config.cotrain().domainConditioning() ? "; domain-conditioned" : "",
+                    resume ? "; resuming at step " + startStep : "");
 
             try (AdamW optimizer = new AdamW(params, (float) config.optimizer().beta1(),
                     (float) config.optimizer().beta2(), 1e-8f, (float) config.optimizer().weightDecay());

@@ -1,0 +1,46 @@
+package org.cotrain.cotrain;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.cotrain.sim.Evaluator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The main job at toy scale: every stage runs, the outputs are there, and a rerun redoes nothing finished. */
+class CotrainDemoTest {
+
+    @Test
+    void runsEndToEndAndContinuesWhereItStopped(@TempDir Path dir) throws Exception {
+        CotrainDemo.Settings s = new CotrainDemo.Settings(dir, "small_cpu", 3, 4, "source", null, 12, 3, 2, 0, "cpu",
+                2);
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        List<CotrainDemo.Outcome> first = new CotrainDemo(s, new PrintStream(log)).run();
+        assertEquals(2, first.size());
+        for (CotrainDemo.Outcome o : first) {
+            Evaluator.Result r = o.result();
+            assertEquals(3, r.trials());
+            assertTrue(r.meanMaxCoverage() >= 0 && r.meanMaxCoverage() <= 1);
+        }
+        assertTrue(first.get(1).data().contains("alpha 0.429 (natural)"), first.get(1).data());
+        for (String f : List.of("comparison.png", "results.json", "real_only/eval.json", "cotrained/eval.json",
+                "real_only/checkpoints/latest.safetensors", "videos/cotrained/episode_0.avi")) {
+            assertTrue(Files.size(dir.resolve(f)) > 0, f);
+        }
+        // Exactly total_train_steps optimizer steps, whatever the data size.
+        assertEquals(12, Files.readAllLines(dir.resolve("real_only/metrics.jsonl")).stream()
+                .filter(l -> l.contains("train_loss")).count());
+
+        ByteArrayOutputStream again = new ByteArrayOutputStream();
+        List<CotrainDemo.Outcome> second = new CotrainDemo(s, new PrintStream(again)).run();
+        String text = again.toString();
+        assertTrue(text.contains("is already there"), text);
+        assertEquals(first.get(0).result().successes(), second.get(0).result().successes());
+        assertEquals(first.get(1).result().meanMaxCoverage(), second.get(1).result().meanMaxCoverage(), 0.0);
+    }
+}
