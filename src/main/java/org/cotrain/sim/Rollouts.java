@@ -53,7 +53,7 @@ public final class Rollouts {
         List<ArrayDeque<Observation>> histories = new ArrayList<>();
         List<ArrayDeque<double[]>> queues = new ArrayList<>();
         Trajectory[] trajectories = new Trajectory[n];
-        VideoRecorder[] videos = new VideoRecorder[n];
+        Mp4Recorder[] videos = new Mp4Recorder[n];
         byte[][] frames = new byte[n][];
         try {
             for (int i = 0; i < n; i++) {
@@ -69,8 +69,9 @@ public final class Rollouts {
                 }
                 if (i < options.videos()) {
                     frames[i] = new byte[options.videoSize() * options.videoSize() * 3];
-                    videos[i] = VideoRecorder.open(options.videoDir().resolve("episode_" + (options.firstIndex() + i) + ".avi"),
-                            options.videoSize(), options.videoSize(), config.physics().controlHz());
+                    Path video = options.videoDir().resolve("episode_" + (options.firstIndex() + i) + ".mp4");
+                    videos[i] = Mp4Recorder.open(video, options.videoSize(), options.videoSize(),
+                            config.physics().controlHz());
                     envs[i].renderInto(options.videoSize(), frames[i]);
                     videos[i].write(frames[i]);
                 }
@@ -131,7 +132,7 @@ public final class Rollouts {
             }
             return episodes;
         } finally {
-            for (VideoRecorder v : videos) if (v != null) v.close();
+            for (Mp4Recorder v : videos) if (v != null) v.close();
             for (PushTEnv e : envs) if (e != null) e.close();
         }
     }

@@ -29,7 +29,7 @@ class CotrainDemoTest {
         }
         assertTrue(first.get(1).data().contains("alpha 0.429 (natural)"), first.get(1).data());
         for (String f : List.of("comparison.png", "results.json", "real_only/eval.json", "cotrained/eval.json",
-                "real_only/checkpoints/latest.safetensors", "videos/cotrained/episode_0.avi")) {
+                "real_only/checkpoints/latest.safetensors", "videos/cotrained/episode_0.mp4")) {
             assertTrue(Files.size(dir.resolve(f)) > 0, f);
         }
         // Exactly total_train_steps optimizer steps, whatever the data size.
