@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "cotrain", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Train and evaluate diffusion policies from mixed-quality robot data.",
         subcommands = {DemoCommand.class, InfoCommand.class, TrainCommand.class, BenchCommand.class, GenerateCommand.class, EvalCommand.class,
-                RenderCommand.class, CommandLine.HelpCommand.class})
+                RenderCommand.class, SweepCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

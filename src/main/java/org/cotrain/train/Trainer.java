@@ -364,7 +364,11 @@ public final class Trainer {
         return new EmaDecay(e.updateAfterStep(), e.invGamma(), e.power(), e.minValue(), e.maxValue());
     }
 
-    private static List<LowDimDataset> loadDatasets(DatasetConfig d, CotrainConfig c) {
+    /**
+     * The datasets of a config as training uses them: each file's validation split, then its first
+     * cotrain.dataset_max_train_episodes (or task.dataset.max_train_episodes) training demos in file order.
+     */
+    public static List<LowDimDataset> loadDatasets(DatasetConfig d, CotrainConfig c) {
         List<LowDimDataset> out = new ArrayList<>();
         for (int j = 0; j < d.paths().size(); j++) {
             Path path = d.paths().get(j);

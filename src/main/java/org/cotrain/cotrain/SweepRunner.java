@@ -1,0 +1,560 @@
+package org.cotrain.cotrain;
+
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.cotrain.backend.Backend;
+import org.cotrain.backend.Backends;
+import org.cotrain.config.Config;
+import org.cotrain.config.TrainConfig;
+import org.cotrain.data.LowDimDataset;
+import org.cotrain.data.RobomimicReader;
+import org.cotrain.io.AtomicFiles;
+import org.cotrain.io.Json;
+import org.cotrain.sim.DemoGenerator;
+import org.cotrain.sim.EnvConfig;
+import org.cotrain.sim.Evaluator;
+import org.cotrain.sim.expert.Experts;
+import org.cotrain.train.Trainer;
+
+/**
+ * Runs a sweep ({@link SweepGrid}) into an output directory:
+ * <pre>
+ * DIR/grid.yaml                       the grid of the latest run
+ * DIR/data/&lt;env&gt;_&lt;demos&gt;_seed&lt;s&gt;.hdf5   generated datasets (low-dim), reused when complete
+ * DIR/points/&lt;id&gt;/                    one run directory per point: config.yaml, checkpoints/, metrics.jsonl, loss.png
+ * DIR/points/&lt;id&gt;/result.json        the point's parameters, its evaluation and timings: the point is finished
+ * DIR/results.csv, results.json       one row per finished point; summary.csv and results.json: over seeds
+ * DIR/methods.md                      methods compared at one data size
+ * DIR/plots/success_vs_alpha*.png     success rate vs alpha, one panel per |D_R|, and all panels together
+ * </pre>
+ * Resumable: a point with a result.json is skipped (its files are not touched), a point with a checkpoint continues
+ * from it (training.resume=true), and a point whose training finished but whose evaluation was interrupted is only
+ * evaluated. Every point is evaluated from the same initial conditions (eval.seed) with the policy sampling seeded by
+ * the same seed, so points differ only by what they were trained on and their training seed. Points run one at a
+ * time with the trainer's progress bar, or (CPU backend only) {@code parallel} at a time with cores / parallel
+ * threads each: their output then goes to each point's log.txt and the console gets a status line every 30 seconds.
+ * Training is bitwise the same with any thread count, so a point's result does not depend on {@code parallel}.
+ * A point that fails (e.g. a diverged loss) is reported and the others go on; Ctrl-C ({@link #requestStop}) stops
+ * the running trainers with a checkpoint.
+ */
+public final class SweepRunner {
+    public static final String RESULT = "result.json";
+    public static final String POINTS = "points";
+
+    /**
+     * @param outDir   the sweep directory
+     * @param parallel points at once
+     * @param cores    CPU cores to share among them (cotrain.threads = cores / parallel, at least 1)
+     * @param dryRun   only print the plan
+     */
+    public record Options(Path outDir, int parallel, int cores, boolean dryRun) {
+        public Options {
+            if (parallel < 1) throw new IllegalArgumentException("--parallel must be >= 1, got " + parallel);
+            if (cores < 1) throw new IllegalArgumentException("cores must be >= 1, got " + cores);
+            outDir = outDir.toAbsolutePath().normalize();
+        }
+
+        public int threadsPerPoint() {
+            return Math.max(1, cores / parallel);
+        }
+    }
+
+    /** What a run did: points in the grid, skipped as finished, finished now, failed (id: message), stopped. */
+    public record Outcome(int total, int skipped, int ran, List<String> failed, boolean stopped, List<Path> plots) {}
+
+    private final SweepGrid grid;
+    private final Options options;
+    private final PrintStream out;
+    private final Map<String, Running> running = new ConcurrentHashMap<>();
+    private final CountDownLatch finished = new CountDownLatch(1);
+    private volatile boolean stopRequested;
+
+    /** A point in progress: its trainer (while training) and evaluation progress, for status lines and Ctrl-C. */
+    private static final class Running {
+        final Path dir;
+        final long start = System.nanoTime();
+        volatile Trainer trainer;
+        volatile String phase = "starting";
+        final AtomicInteger episodes = new AtomicInteger();
+
+        Running(Path dir) {
+            this.dir = dir;
+        }
+    }
+
+    public SweepRunner(SweepGrid grid, Options options, PrintStream out) {
+        this.grid = grid;
+        this.options = options;
+        this.out = out;
+    }
+
+    /** Stops starting points and asks the running trainers to stop with a checkpoint (Ctrl-C). */
+    public void requestStop() {
+        stopRequested = true;
+        for (Running r : running.values()) {
+            Trainer t = r.trainer;
+            if (t != null) t.requestStop();
+        }
+    }
+
+    /** Waits (up to the given milliseconds) for {@link #run} to return. */
+    public boolean awaitFinished(long millis) throws InterruptedException {
+        return finished.await(millis, TimeUnit.MILLISECONDS);
+    }
+
+    public Path pointsDir() {
+        return options.outDir().resolve(POINTS);
+    }
+
+    public Path pointDir(SweepPoint p) {
+        return pointsDir().resolve(p.id());
+    }
+
+    public Outcome run() throws IOException {
+        try {
+            return sweep();
+        } finally {
+            finished.countDown();
+        }
+    }
+
+    private Outcome sweep() throws IOException {
+        List<SweepPoint> points = SweepPoint.enumerate(grid);
+        List<SweepPoint> todo = new ArrayList<>();
+        for (SweepPoint p : points) {
+            if (!Files.isRegularFile(pointDir(p).resolve(RESULT))) todo.add(p);
+        }
+        int threads = options.threadsPerPoint();
+        String device = grid.baseConfig().toTrainConfig().training().device();
+        out.printf(Locale.ROOT, "cotrain sweep %s: %d points (%d finished, %d to run), %d at a time with %d thread%s"
+                        + " each, device %s, into %s%n", grid.name(), points.size(), points.size() - todo.size(),
+                todo.size(), options.parallel(), threads, threads == 1 ? "" : "s", device, options.outDir());
+        out.printf(Locale.ROOT, "  evaluation: %s, %d trials per point from seed %d, sampling %s%n", grid.eval().env(),
+                grid.eval().trials(), grid.eval().seed(), grid.eval().sampling());
+        if (options.dryRun()) {
+            dryRun(points, todo, threads);
+            return new Outcome(points.size(), points.size() - todo.size(), 0, List.of(), false, List.of());
+        }
+        if (options.parallel() > 1 && !todo.isEmpty()
+                && !(Backends.forDevice(device, threads) instanceof org.cotrain.backend.CpuBackend)) {
+            // The CUDA backend has one stream for every caller (and reductions share one scratch buffer on it):
+            // two trainings at once on it would interleave their work on that stream.
+            throw new IllegalArgumentException("--parallel " + options.parallel() + " runs points at once on the CPU"
+                    + " backend only; training.device=" + device + " uses the GPU, run one point at a time there");
+        }
+        Files.createDirectories(options.outDir());
+        if (Files.isRegularFile(grid.file())) {
+            AtomicFiles.writeString(options.outDir().resolve("grid.yaml"), Files.readString(grid.file()));
+        }
+        Map<String, Path> data = prepareData(todo);
+        List<String> failed = Collections.synchronizedList(new ArrayList<>());
+        AtomicInteger ran = new AtomicInteger();
+        List<Double> pointSeconds = Collections.synchronizedList(new ArrayList<>());
+        AtomicInteger done = new AtomicInteger(points.size() - todo.size());
+
+        if (options.parallel() == 1) {
+            for (int i = 0; i < todo.size() && !stopRequested; i++) {
+                SweepPoint p = todo.get(i);
+                runOne(p, points.indexOf(p) + 1, points.size(), data, threads, out, true, failed, ran, pointSeconds,
+                        done, todo.size());
+            }
+        } else {
+            ExecutorService pool = Executors.newFixedThreadPool(options.parallel(), r -> {
+                Thread t = new Thread(r, "sweep-point");
+                t.setDaemon(true);
+                return t;
+            });
+            ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "sweep-status");
+                t.setDaemon(true);
+                return t;
+            });
+            ticker.scheduleAtFixedRate(this::status, 30, 30, TimeUnit.SECONDS);
+            try {
+                List<Future<?>> futures = new ArrayList<>();
+                for (SweepPoint p : todo) {
+                    futures.add(pool.submit(() -> {
+                        if (stopRequested) return null;
+                        Path dir = pointDir(p);
+                        Files.createDirectories(dir);
+                        try (PrintStream log = new PrintStream(new FileOutputStream(dir.resolve("log.txt").toFile(),
+                                true), true, StandardCharsets.UTF_8)) {
+                            runOne(p, points.indexOf(p) + 1, points.size(), data, threads, log, false, failed, ran,
+                                    pointSeconds, done, todo.size());
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> f : futures) {
+                    try {
+                        f.get();
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        throw new IOException("sweep point task failed: " + e.getCause(), e.getCause());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        requestStop();
+                        break;
+                    }
+                }
+            } finally {
+                ticker.shutdownNow();
+                pool.shutdown();
+            }
+        }
+        List<Path> plots = report(points);
+        boolean stopped = stopRequested && done.get() < points.size();
+        out.printf(Locale.ROOT, "%ncotrain sweep %s: %d of %d points finished (%d now)%s; results in %s%n",
+                grid.name(), done.get(), points.size(), ran.get(), failed.isEmpty() ? "" : ", " + failed.size()
+                        + " failed", options.outDir());
+        for (String f : failed) out.println("  failed: " + f);
+        if (stopped) out.println("  stopped; run the same command again to continue");
+        return new Outcome(points.size(), points.size() - todo.size(), ran.get(), List.copyOf(failed), stopped, plots);
+    }
+
+    /** Trains (or finishes), evaluates and records one point; failures are reported and recorded, not thrown. */
+    private void runOne(SweepPoint p, int index, int total, Map<String, Path> data, int threads, PrintStream log,
+                        boolean progress, List<String> failed, AtomicInteger ran, List<Double> pointSeconds,
+                        AtomicInteger done, int todo) {
+        String tag = String.format(Locale.ROOT, "[point %d/%d] %s", index, total, p.id());
+        Path dir = pointDir(p);
+        Running r = new Running(dir);
+        running.put(p.id(), r);
+        try {
+            out.printf(Locale.ROOT, "%n%s: %s%n", tag, describe(p));
+            Files.createDirectories(dir);
+            Config config = p.config(grid, data.get(TARGET), p.isRealOnly() ? null : data.get(p.shift()), threads);
+            String device = config.toTrainConfig().training().device();
+            Backend backend = Backends.forDevice(device, threads);
+            long resumedFrom = checkpointStep(dir.resolve(Trainer.CHECKPOINT));
+            Trainer trainer = new Trainer(config, dir, backend, log).showProgress(progress);
+            r.trainer = trainer;
+            r.phase = "training";
+            if (stopRequested) return;
+            long t0 = System.nanoTime();
+            Trainer.Result trained = trainer.run();
+            double trainSeconds = (System.nanoTime() - t0) / 1e9;
+            r.trainer = null;
+            if (trained.stopped()) {
+                out.printf(Locale.ROOT, "%s: stopped at step %d of %d (checkpoint kept)%n", tag, trained.steps(),
+                        trained.totalSteps());
+                return;
+            }
+            if (stopRequested) return;
+            r.phase = "evaluating";
+            out.printf(Locale.ROOT, "%s: trained %d steps in %.0f s%s; evaluating %d trials on %s%n", tag,
+                    trained.steps(), trainSeconds, resumedFrom > 0 ? " (resumed at step " + resumedFrom + ")" : "",
+                    grid.eval().trials(), grid.eval().env());
+            SweepGrid.Eval e = grid.eval();
+            EnvConfig env = e.envConfig();
+            long t1 = System.nanoTime();
+            Evaluator.Result result;
+            ForkJoinPool pool = new ForkJoinPool(threads);
+            try {
+                if (progress) {
+                    try (ProgressBar bar = new ProgressBarBuilder().setTaskName("eval " + e.env())
+                            .setInitialMax(e.trials()).setStyle(ProgressBarStyle.ASCII).setUnit(" episodes", 1)
+                            .setUpdateIntervalMillis(500).build()) {
+                        result = evaluate(dir, backend, env, pool, i -> {
+                            r.episodes.incrementAndGet();
+                            bar.step();
+                        });
+                    }
+                } else {
+                    result = evaluate(dir, backend, env, pool, i -> r.episodes.incrementAndGet());
+                }
+            } finally {
+                pool.shutdown();
+            }
+            double evalSeconds = (System.nanoTime() - t1) / 1e9;
+            List<List<String>> demos = trainingDemos(config);
+            AtomicFiles.writeString(dir.resolve(RESULT), resultJson(p, data, device, threads, trained, resumedFrom,
+                    trainSeconds, evalSeconds, demos, result));
+            ran.incrementAndGet();
+            int nowDone = done.incrementAndGet();
+            pointSeconds.add(trainSeconds + evalSeconds);
+            double[] w = result.wilson95();
+            double mean = pointSeconds.stream().mapToDouble(Double::doubleValue).average().orElse(0);
+            int left = total - nowDone;
+            out.printf(Locale.ROOT, "%s: %d/%d = %.3f [%.3f, %.3f], mean max coverage %.3f; train %.0f s, eval %.0f s"
+                            + " | %d of %d points finished%s%n", tag, result.successes(), result.trials(),
+                    result.successRate(), w[0], w[1], result.meanMaxCoverage(), trainSeconds, evalSeconds, nowDone,
+                    total, left > 0 ? String.format(Locale.ROOT, ", about %s left", duration(mean * left
+                            / options.parallel())) : "");
+            synchronized (this) {
+                report(SweepPoint.enumerate(grid));
+            }
+        } catch (Exception | OutOfMemoryError ex) {
+            String message = ex.getMessage() != null ? ex.getMessage() : ex.toString();
+            failed.add(p.id() + ": " + message);
+            out.printf(Locale.ROOT, "%s: FAILED: %s%n", tag, message);
+            if (log != out) ex.printStackTrace(log);
+        } finally {
+            running.remove(p.id());
+        }
+    }
+
+    private Evaluator.Result evaluate(Path dir, Backend backend, EnvConfig env, ForkJoinPool pool,
+                                      IntConsumer onEpisode) throws IOException {
+        SweepGrid.Eval e = grid.eval();
+        return PolicyEvaluation.evaluate(dir.resolve(Trainer.CHECKPOINT), backend, env, e.trials(), e.seed(),
+                e.ddimSteps(), e.batch(), 0, null, pool, onEpisode);
+    }
+
+    /** Rewrites the tables and plots from every finished point's result.json. */
+    private synchronized List<Path> report(List<SweepPoint> points) throws IOException {
+        SweepResults results = SweepResults.read(pointsDir(), points);
+        results.write(options.outDir(), grid, points.size());
+        return SweepPlots.write(options.outDir().resolve("plots"), grid, results);
+    }
+
+    private String describe(SweepPoint p) {
+        if (p.isRealOnly()) {
+            return String.format(Locale.ROOT, "real_only, the first %d target demos alone, seed %d", p.realDemos(),
+                    p.seed());
+        }
+        return String.format(Locale.ROOT, "%d target + %d %s demos, alpha %.4f%s, method %s, seed %d", p.realDemos(),
+                p.simDemos(), p.shift(), p.alphaValue(), p.alpha().natural() ? " (natural)" : "", p.method(),
+                p.seed());
+    }
+
+    private String resultJson(SweepPoint p, Map<String, Path> data, String device, int threads,
+                              Trainer.Result trained, long resumedFrom, double trainSeconds, double evalSeconds,
+                              List<List<String>> demos, Evaluator.Result result) {
+        SweepGrid.Eval e = grid.eval();
+        Path sim = p.isRealOnly() ? null : data.get(p.shift());
+        return "{\n  \"point\": " + p.toJson()
+                + ",\n  \"sweep\": " + Json.quote(grid.name())
+                + ",\n  \"data\": {\"real\": " + Json.quote(data.get(TARGET).toString()) + ", \"sim\": "
+                + (sim == null ? "null" : Json.quote(sim.toString())) + "}"
+                + String.format(Locale.ROOT, ",%n  \"device\": %s,%n  \"threads\": %d,%n  \"train_steps\": %d,"
+                                + "%n  \"resumed_from_step\": %d,%n  \"train_seconds\": %.3f,%n  \"eval_seconds\": %.3f",
+                        Json.quote(device), threads, trained.steps(), resumedFrom, trainSeconds, evalSeconds)
+                + String.format(Locale.ROOT, ",%n  \"eval\": {\"env\": %s, \"trials\": %d, \"seed\": %d,"
+                                + " \"sampling\": %s, \"ddim_steps\": %s, \"batch\": %d, \"env_overrides\": [%s]}",
+                        Json.quote(e.env()), e.trials(), e.seed(), Json.quote(e.sampling()),
+                        e.ddimSteps() == null ? "null" : e.ddimSteps().toString(), e.batch(),
+                        String.join(", ", e.envOverrides().stream().map(Json::quote).toList()))
+                + ",\n  \"train_demos\": {\"real\": " + jsonList(demos.get(0)) + ", \"sim\": "
+                + (demos.size() > 1 ? jsonList(demos.get(1)) : "null") + "}"
+                + ",\n  \"result\": " + result.toJson().strip().replace("\n", "\n  ") + "\n}\n";
+    }
+
+    private static String jsonList(List<String> items) {
+        return "[" + String.join(", ", items.stream().map(Json::quote).toList()) + "]";
+    }
+
+    /**
+     * The training demos of each dataset of a config, in file order, as the Trainer selects them (validation split,
+     * then the first cotrain.dataset_max_train_episodes / task.dataset.max_train_episodes training demos): recorded
+     * in result.json, so that a point says exactly what it was trained on (and nested subsets can be checked).
+     */
+    public static List<List<String>> trainingDemos(Config config) {
+        TrainConfig tc = config.toTrainConfig();
+        List<List<String>> out = new ArrayList<>();
+        for (LowDimDataset data : Trainer.loadDatasets(tc.task().dataset(), tc.cotrain())) {
+            List<String> names = new ArrayList<>();
+            boolean[] train = data.trainMask();
+            for (int i = 0; i < train.length; i++) {
+                if (train[i]) names.add(data.demoNames().get(i));
+            }
+            out.add(List.copyOf(names));
+        }
+        return out;
+    }
+
+    // ---- data -----------------------------------------------------------------------------------------------------
+
+    static final String TARGET = "\u0000target";
+
+    /** The dataset files the unfinished points need: generated (or reused) or checked. Key: shift, or TARGET. */
+    private Map<String, Path> prepareData(List<SweepPoint> todo) throws IOException {
+        Map<String, Path> files = new LinkedHashMap<>();
+        if (todo.isEmpty()) return files;
+        int maxReal = todo.stream().mapToInt(SweepPoint::realDemos).max().orElse(0);
+        files.put(TARGET, dataset("target data", grid.target(), maxReal));
+        for (String shift : grid.shifts()) {
+            int maxSim = todo.stream().filter(p -> shift.equals(p.shift())).mapToInt(SweepPoint::simDemos).max()
+                    .orElse(0);
+            if (maxSim > 0) files.put(shift, dataset("source data " + shift, grid.source(shift), maxSim));
+        }
+        return files;
+    }
+
+    /** Where a generated dataset goes: DIR/data/&lt;env&gt;_&lt;demos&gt;_seed&lt;s&gt;[_&lt;overrides hash&gt;].hdf5. */
+    public Path generatedFile(SweepGrid.DataSpec d) {
+        String suffix = d.envOverrides().isEmpty() ? "" : "_" + Integer.toHexString(String.join(" ",
+                d.envOverrides()).hashCode());
+        return options.outDir().resolve("data").resolve(d.env() + "_" + d.demos() + "_seed" + d.seed() + suffix
+                + ".hdf5");
+    }
+
+    private Path dataset(String what, SweepGrid.DataSpec d, int needed) throws IOException {
+        if (!d.generated()) {
+            int n = demosIn(d.path());
+            if (n < 0) throw new IllegalArgumentException(what + ": " + d.path() + " is not a readable dataset");
+            if (n < needed) {
+                throw new IllegalArgumentException(what + ": " + d.path() + " has " + n + " demos, the grid asks for "
+                        + needed);
+            }
+            out.printf(Locale.ROOT, "  %s: %s (%d demos)%n", what, d.path(), n);
+            return d.path();
+        }
+        Path file = generatedFile(d);
+        if (demosIn(file) == d.demos()) {
+            out.printf(Locale.ROOT, "  %s: %s is already there%n", what, file);
+            return file;
+        }
+        Files.createDirectories(file.getParent());
+        EnvConfig env = d.envConfig();
+        out.printf(Locale.ROOT, "  %s: generating %s into %s%n", what, d.describe(), file);
+        ForkJoinPool pool = new ForkJoinPool(options.cores());
+        try (ProgressBar bar = new ProgressBarBuilder().setTaskName("generate " + d.env()).setInitialMax(d.demos())
+                .setStyle(ProgressBarStyle.ASCII).setUnit(" demos", 1).setUpdateIntervalMillis(500).build()) {
+            DemoGenerator.Result r = DemoGenerator.generate(env, env.expert(), i -> Experts.create(env), d.demos(),
+                    file, new DemoGenerator.Options(d.seed(), false, false, null, bar::stepTo), pool);
+            bar.close();
+            out.printf(Locale.ROOT, "  %s: %d demos, %d steps, expert success %d/%d, %.1f s%n", file, r.demos(),
+                    r.samples(), r.successes(), r.attempts(), r.seconds());
+        } finally {
+            pool.shutdown();
+        }
+        return file;
+    }
+
+    /** Demos in a dataset file, or -1 when it is missing or unreadable (an interrupted generation). */
+    private static int demosIn(Path file) {
+        if (!Files.isRegularFile(file)) return -1;
+        try (RobomimicReader r = RobomimicReader.open(file)) {
+            return r.demos().size();
+        } catch (RuntimeException unreadable) {
+            return -1;
+        }
+    }
+
+    // ---- status ---------------------------------------------------------------------------------------------------
+
+    private void dryRun(List<SweepPoint> points, List<SweepPoint> todo, int threads) {
+        out.println("  data:");
+        out.println("    target: " + describeData(grid.target()));
+        for (String shift : grid.shifts()) out.println("    " + shift + ": " + describeData(grid.source(shift)));
+        out.println("  points:");
+        for (int i = 0; i < points.size(); i++) {
+            SweepPoint p = points.get(i);
+            Path dir = pointDir(p);
+            String state;
+            if (Files.isRegularFile(dir.resolve(RESULT))) {
+                state = "finished";
+            } else if (Files.isRegularFile(dir.resolve(Trainer.CHECKPOINT))) {
+                state = "resumes from its checkpoint at step " + checkpointStep(dir.resolve(Trainer.CHECKPOINT));
+            } else {
+                state = "to run";
+            }
+            out.printf(Locale.ROOT, "    %3d  %-48s %s%n", i + 1, p.id(), state);
+        }
+        if (!todo.isEmpty()) {
+            SweepPoint p = todo.get(0);
+            Path real = grid.target().generated() ? generatedFile(grid.target()) : grid.target().path();
+            Path sim = p.isRealOnly() ? null : grid.source(p.shift()).generated()
+                    ? generatedFile(grid.source(p.shift())) : grid.source(p.shift()).path();
+            out.println("  config overrides of " + p.id() + ": " + String.join(" ",
+                    p.config(grid, real, sim, threads).overrides()));
+        }
+    }
+
+    private String describeData(SweepGrid.DataSpec d) {
+        if (!d.generated()) return d.path() + (Files.isRegularFile(d.path()) ? "" : " (MISSING)");
+        Path f = generatedFile(d);
+        return d.describe() + " -> " + f + (demosIn(f) == d.demos() ? " (there)" : " (to generate)");
+    }
+
+    private void status() {
+        if (running.isEmpty()) return;
+        StringBuilder sb = new StringBuilder("  running:");
+        for (Map.Entry<String, Running> e : running.entrySet()) {
+            Running r = e.getValue();
+            String what = switch (r.phase) {
+                case "training" -> "training, step " + lastStep(r.dir.resolve("metrics.jsonl"));
+                case "evaluating" -> "evaluating, " + r.episodes.get() + "/" + grid.eval().trials() + " episodes";
+                default -> r.phase;
+            };
+            sb.append(String.format(Locale.ROOT, " %s (%s, %s)", e.getKey(), what,
+                    duration((System.nanoTime() - r.start) / 1e9)));
+        }
+        out.println(sb);
+    }
+
+    private static final Pattern STEP = Pattern.compile("\"step\": ?(\\d+)");
+
+    /** The step of the last line of a metrics log (cheap: reads its tail). */
+    static long lastStep(Path metrics) {
+        try (RandomAccessFile f = new RandomAccessFile(metrics.toFile(), "r")) {
+            long len = f.length();
+            int n = (int) Math.min(len, 4096);
+            byte[] tail = new byte[n];
+            f.seek(len - n);
+            f.readFully(tail);
+            Matcher m = STEP.matcher(new String(tail, StandardCharsets.UTF_8));
+            long step = 0;
+            while (m.find()) step = Long.parseLong(m.group(1)) + 1;
+            return step;
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /**
+     * The global step stored in a checkpoint (read from the safetensors header only), or 0 when there is none.
+     */
+    @SuppressWarnings("unchecked")
+    static long checkpointStep(Path checkpoint) {
+        if (!Files.isRegularFile(checkpoint)) return 0;
+        try (RandomAccessFile f = new RandomAccessFile(checkpoint.toFile(), "r")) {
+            byte[] len = new byte[8];
+            f.readFully(len);
+            long n = ByteBuffer.wrap(len).order(ByteOrder.LITTLE_ENDIAN).getLong();
+            if (n <= 0 || n > 100_000_000) return 0;
+            byte[] header = new byte[(int) n];
+            f.readFully(header);
+            Map<String, Object> h = (Map<String, Object>) Json.parse(new String(header, StandardCharsets.UTF_8));
+            Map<String, Object> meta = (Map<String, Object>) h.get("__metadata__");
+            Object step = meta == null ? null : meta.get(Trainer.STEP_METADATA);
+            return step == null ? 0 : Long.parseLong(step.toString());
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    static String duration(double seconds) {
+        if (seconds < 90) return String.format(Locale.ROOT, "%.0f s", seconds);
+        if (seconds < 5400) return String.format(Locale.ROOT, "%.0f min", seconds / 60);
+        return String.format(Locale.ROOT, "%.1f h", seconds / 3600);
+    }
+}
