@@ -172,6 +172,10 @@ public final class EnvConfig {
         if (!(lo < hi) || lo < 0 || hi > 512) {
             throw new IllegalArgumentException("env keys reset.block_min/max must satisfy 0 <= min < max <= 512");
         }
+        double angleRange = number("reset.angle_range_deg");
+        if (!(angleRange > 0 && angleRange <= 180)) {
+            throw new IllegalArgumentException("env key reset.angle_range_deg must be in (0, 180], got " + angleRange);
+        }
         lo = number("reset.agent_min");
         hi = number("reset.agent_max");
         if (!(lo < hi) || lo < 0 || hi > 512) {

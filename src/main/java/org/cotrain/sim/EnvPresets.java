@@ -73,6 +73,7 @@ public final class EnvPresets {
         v.put("reset.agent_max", 450.0);
         v.put("reset.block_min", 100.0);
         v.put("reset.block_max", 400.0);
+        v.put("reset.angle_range_deg", 180.0); // block angle uniform in goal angle +- this (180: any angle)
         v.put("success.criterion", "coverage");
         v.put("success.coverage", 0.95);
         v.put("success.position_tolerance", 0.015 * 512);

@@ -5,7 +5,8 @@ import java.util.SplittableRandom;
 /**
  * Seeded initial conditions: episode i of seed s is the same for every policy and every run (matched initial
  * conditions), whatever the order or thread it is run in. Push-T's distribution: the pusher uniform in
- * [agent_min, agent_max]^2, the block's origin uniform in [block_min, block_max]^2 with a uniform angle; draws where
+ * [agent_min, agent_max]^2, the block's origin uniform in [block_min, block_max]^2 with a uniform angle (or within
+ * reset.angle_range_deg of the goal's angle, for easier tasks); draws where
  * the pusher overlaps the block (with a margin) or the block already covers the goal are redrawn.
  */
 public final class InitialConditions {
@@ -22,10 +23,14 @@ public final class InitialConditions {
         Coverage coverage = new Coverage(shape);
         Pose goal = config.goal();
         double threshold = config.number("success.coverage");
+        double angleRange = Math.toRadians(config.number("reset.angle_range_deg"));
         for (int attempt = 0; attempt < 1000; attempt++) {
             double ax = random.nextDouble(agentMin, agentMax), ay = random.nextDouble(agentMin, agentMax);
-            Pose block = new Pose(random.nextDouble(blockMin, blockMax), random.nextDouble(blockMin, blockMax),
-                    random.nextDouble(-Math.PI, Math.PI));
+            double x = random.nextDouble(blockMin, blockMax), y = random.nextDouble(blockMin, blockMax);
+            // The full circle draws as Push-T does; a narrower range is centred on the goal's angle.
+            double theta = angleRange >= Math.PI ? random.nextDouble(-Math.PI, Math.PI)
+                    : Pose.wrapAngle(goal.theta() + random.nextDouble(-angleRange, angleRange));
+            Pose block = new Pose(x, y, theta);
             double[][] outline = Polygons.transform(shape.outline(), block);
             boolean overlaps = Polygons.contains(outline, ax, ay)
                     || Polygons.distanceToBoundary(outline, ax, ay) < radius + 2;

@@ -38,4 +38,13 @@ class InitialConditionsTest {
         }
         assertEquals(0, sumAngle / 500, 0.3, "angles centred on 0");
     }
+
+    @Test
+    void aNarrowerAngleRangeCentresTheBlockAngleOnTheGoal() {
+        EnvConfig c = EnvPresets.get("target").withOverrides(java.util.List.of("reset.angle_range_deg=30"));
+        for (int i = 0; i < 200; i++) {
+            double d = Pose.wrapAngle(InitialConditions.sample(c, 2, i).block().theta() - c.goal().theta());
+            assertTrue(Math.abs(d) <= Math.toRadians(30) + 1e-12, "angle offset " + d);
+        }
+    }
 }
