@@ -54,9 +54,15 @@ CT_HD int32_t ct_philox_randint(uint64_t seed, uint64_t index, int32_t low, int3
     return (int32_t)((int64_t)low + (int64_t)(((uint64_t)ct_philox4x32_10(index, seed).v[0] * range) >> 32));
 }
 
-// Dropout keep decision for element index: kept when its uniform is >= p.
+// Dropout keep decisions come four to a Philox block: element index uses word (index & 3) of block (index >> 2),
+// kept when that word's top 24 bits as a uniform in [0, 1) are >= p. A mask of n elements then costs n / 4 blocks,
+// not n (dropout recomputes its mask in the backward pass, so this is most of its cost).
+CT_HD int ct_philox_keep_word(uint32_t word, float p) {
+    return (float)(word >> 8) * (1.0f / 16777216.0f) >= p;
+}
+
 CT_HD int ct_philox_keep(uint64_t seed, uint64_t index, float p) {
-    return ct_philox_uniform(seed, index) >= p;
+    return ct_philox_keep_word(ct_philox4x32_10(index >> 2, seed).v[index & 3], p);
 }
 
 #endif

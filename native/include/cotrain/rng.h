@@ -3,6 +3,8 @@
 // Random number i of a call is a pure function of (seed, offset + i): counter = (offset + i) as a 64-bit value in
 // the first two 32-bit words (low word first), zeros in the last two; key = seed (low word first). Of the four
 // output words, a uniform uses word 0 and a normal uses words 0 and 1 (Box-Muller, cosine branch, in double).
+// Dropout's keep decisions (philox.h, ct_philox_keep) are the exception: four per block, element i taking word
+// (i & 3) of block (i >> 2).
 // So any element can be drawn independently of the others, on any thread, and dropout masks can be recomputed
 // in the backward pass instead of being stored. org.cotrain.random.Philox is the Java twin of these functions.
 #ifndef COTRAIN_RNG_H

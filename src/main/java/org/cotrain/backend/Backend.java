@@ -142,9 +142,11 @@ public interface Backend extends AutoCloseable {
 
     void softmaxBackward(Tensor y, Tensor dy, Tensor dx, long rows, int cols);
 
-    void dropoutForward(Tensor x, Tensor y, float p, long seed, long offset);
+    /** mask: null, or an int32 tensor whose bytes (at least numel of x) receive the keep decisions. */
+    void dropoutForward(Tensor x, Tensor y, Tensor mask, float p, long seed, long offset);
 
-    void dropoutBackward(Tensor dy, Tensor dx, float p, long seed, long offset);
+    /** mask: null (recompute the decisions), or the forward's. */
+    void dropoutBackward(Tensor dy, Tensor dx, Tensor mask, float p, long seed, long offset, boolean accumulate);
 
     // ---- embedding.h ----------------------------------------------------------------------------------------------
 

@@ -341,13 +341,16 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void dropoutForward(Tensor x, Tensor y, float p, long seed, long offset) {
-        check(ct_dropout_forward_cuda(x.data(), y.data(), x.numel(), p, seed, offset, stream), "dropout_forward");
+    public void dropoutForward(Tensor x, Tensor y, Tensor mask, float p, long seed, long offset) {
+        check(ct_dropout_forward_cuda(x.data(), y.data(), ptr(mask), x.numel(), p, seed, offset, stream),
+                "dropout_forward");
     }
 
     @Override
-    public void dropoutBackward(Tensor dy, Tensor dx, float p, long seed, long offset) {
-        check(ct_dropout_backward_cuda(dy.data(), dx.data(), dy.numel(), p, seed, offset, stream), "dropout_backward");
+    public void dropoutBackward(Tensor dy, Tensor dx, Tensor mask, float p, long seed, long offset,
+                                boolean accumulate) {
+        check(ct_dropout_backward_cuda(dy.data(), dx.data(), ptr(mask), dy.numel(), p, seed, offset,
+                accumulate ? 1 : 0, stream), "dropout_backward");
     }
 
     @Override

@@ -88,8 +88,9 @@ final class BenchCommand implements Callable<Integer> {
             double[] ms = what.equals("train") ? benchTrain(policy, tc, b) : benchSample(policy, b);
             double median = median(ms);
             String common = String.format(Locale.ROOT, "\"impl\": \"cotrain\", \"backend\": \"%s\", \"threads\": %d,"
-                    + " \"batch\": %d, \"params\": %d, \"repeat\": %d", backend.name(),
-                    backend instanceof CpuBackend c ? c.threads() : 0, b, policy.model().parameterCount(), repeat);
+                    + " \"batch\": %d, \"params\": %d, \"repeat\": %d, \"blas\": \"%s\"", backend.name(),
+                    backend instanceof CpuBackend c ? c.threads() : 0, b, policy.model().parameterCount(), repeat,
+                    backend instanceof CpuBackend c ? "OpenBLAS " + c.blasCore() : "cuBLAS");
             if (what.equals("train")) {
                 System.out.printf(Locale.ROOT, "{\"bench\": \"train\", %s, \"ms_per_step\": %.3f,"
                         + " \"samples_per_s\": %.1f, \"min_ms\": %.3f}%n", common, median, b * 1000.0 / median,

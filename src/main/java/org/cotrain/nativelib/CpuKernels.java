@@ -52,6 +52,9 @@ public final class CpuKernels {
                                             int batch, int m, int n, int k, int transA, int transB,
                                             long strideA, long strideB, long strideC, float alpha, float beta);
     public static native void ct_blas_set_num_threads(int n);
+    public static native String ct_blas_core();
+    public static native int ct_blas_avx512_unused();
+    public static native int ct_matmul_set_isa(int maxLevel);
 
     // elementwise.h
     public static native void ct_fill_cpu(@Cast("float*") Pointer out, float value, long n);
@@ -95,9 +98,11 @@ public final class CpuKernels {
 
     // dropout.h
     public static native void ct_dropout_forward_cpu(@Cast("const float*") Pointer x, @Cast("float*") Pointer y,
-                                                     long n, float p, long seed, long offset);
+                                                     @Cast("uint8_t*") Pointer mask, long n, float p, long seed,
+                                                     long offset);
     public static native void ct_dropout_backward_cpu(@Cast("const float*") Pointer dy, @Cast("float*") Pointer dx,
-                                                      long n, float p, long seed, long offset);
+                                                      @Cast("const uint8_t*") Pointer mask, long n, float p,
+                                                      long seed, long offset, int accumulate);
 
     // embedding.h
     public static native void ct_embedding_forward_cpu(@Cast("const float*") Pointer table,

@@ -80,8 +80,8 @@ public final class CudaKernels {
     public static native int ct_layernorm_backward_cuda(@Cast("const float*") Pointer dy, @Cast("const float*") Pointer x, @Cast("const float*") Pointer weight, @Cast("const float*") Pointer mean, @Cast("const float*") Pointer rstd, @Cast("float*") Pointer dx, @Cast("float*") Pointer dweight, @Cast("float*") Pointer dbias, long rows, int c, Pointer stream);
     public static native int ct_softmax_forward_cuda(@Cast("const float*") Pointer x, @Cast("float*") Pointer y, long rows, int cols, Pointer stream);
     public static native int ct_softmax_backward_cuda(@Cast("const float*") Pointer y, @Cast("const float*") Pointer dy, @Cast("float*") Pointer dx, long rows, int cols, Pointer stream);
-    public static native int ct_dropout_forward_cuda(@Cast("const float*") Pointer x, @Cast("float*") Pointer y, long n, float p, long seed, long offset, Pointer stream);
-    public static native int ct_dropout_backward_cuda(@Cast("const float*") Pointer dy, @Cast("float*") Pointer dx, long n, float p, long seed, long offset, Pointer stream);
+    public static native int ct_dropout_forward_cuda(@Cast("const float*") Pointer x, @Cast("float*") Pointer y, @Cast("uint8_t*") Pointer mask, long n, float p, long seed, long offset, Pointer stream);
+    public static native int ct_dropout_backward_cuda(@Cast("const float*") Pointer dy, @Cast("float*") Pointer dx, @Cast("const uint8_t*") Pointer mask, long n, float p, long seed, long offset, int accumulate, Pointer stream);
     public static native int ct_embedding_forward_cuda(@Cast("const float*") Pointer table, @Cast("const int32_t*") Pointer index, @Cast("float*") Pointer out, long n, int v, int c, Pointer stream);
     public static native int ct_embedding_backward_cuda(@Cast("const float*") Pointer dout, @Cast("const int32_t*") Pointer index, @Cast("float*") Pointer dtable, long n, int v, int c, Pointer stream);
     public static native int ct_sinusoidal_embedding_cuda(@Cast("const float*") Pointer t, @Cast("float*") Pointer out, long n, int dim, Pointer stream);

@@ -242,16 +242,46 @@ public final class Ops {
 
     // ---- dropout.h ------------------------------------------------------------------------------------------------
 
+    /** y = dropout(x) with the mask of (seed, offset); no mask is kept (the backward recomputes it). */
     public static void dropoutForward(Tensor x, Tensor y, float p, long seed, long offset) {
-        pointwise("dropoutForward", x, y);
-        probability("dropoutForward", p);
-        x.backend().dropoutForward(x, y, p, seed, offset);
+        dropoutForward(x, y, null, p, seed, offset);
     }
 
+    /**
+     * y = dropout(x); mask: null, or an int32 tensor of at least ceil(numel / 4) elements whose bytes receive the
+     * keep decisions for {@link #dropoutBackward(Tensor, Tensor, Tensor, float, long, long, boolean)}.
+     */
+    public static void dropoutForward(Tensor x, Tensor y, Tensor mask, float p, long seed, long offset) {
+        pointwise("dropoutForward", x, y);
+        probability("dropoutForward", p);
+        byteMask("dropoutForward", mask, x);
+        x.backend().dropoutForward(x, y, mask, p, seed, offset);
+    }
+
+    /** dx += d/dx of dropout given dy, the mask recomputed from (seed, offset). */
     public static void dropoutBackward(Tensor dy, Tensor dx, float p, long seed, long offset) {
+        dropoutBackward(dy, dx, null, p, seed, offset, true);
+    }
+
+    /** dx (+)= d/dx of dropout given dy; mask: the forward's, or null to recompute it from (seed, offset). */
+    public static void dropoutBackward(Tensor dy, Tensor dx, Tensor mask, float p, long seed, long offset,
+                                       boolean accumulate) {
         pointwise("dropoutBackward", dy, dx);
         probability("dropoutBackward", p);
-        dy.backend().dropoutBackward(dy, dx, p, seed, offset);
+        byteMask("dropoutBackward", mask, dy);
+        dy.backend().dropoutBackward(dy, dx, mask, p, seed, offset, accumulate);
+    }
+
+    /** Bytes per element kept in an int32 tensor: null, or on x's backend with room for numel(x) bytes. */
+    private static void byteMask(String op, Tensor mask, Tensor x) {
+        if (mask == null) {
+            return;
+        }
+        if (mask.backend() != x.backend() || mask.dtype() != DType.I32 || mask.numel() * 4 < x.numel()) {
+            throw new IllegalArgumentException(op + ": mask " + mask.shapeString() + " " + mask.dtype() + " on "
+                    + mask.backend().name() + " must be int32 on " + x.backend().name() + " with at least "
+                    + (x.numel() + 3) / 4 + " elements (a byte per element of " + x.shapeString() + ")");
+        }
     }
 
     // ---- embedding.h ----------------------------------------------------------------------------------------------

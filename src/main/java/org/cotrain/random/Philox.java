@@ -57,8 +57,12 @@ public final class Philox {
         return (int) (low + ((word * range) >>> 32));
     }
 
-    /** Dropout's keep decision: the uniform at index is >= p. */
+    /**
+     * Dropout's keep decision (philox.h, ct_philox_keep): four per block, element index using word (index &amp; 3) of
+     * block (index &gt;&gt;&gt; 2), kept when that word's top 24 bits as a uniform in [0, 1) are &gt;= p.
+     */
     public static boolean keep(long seed, long index, float p) {
-        return uniform(seed, index) >= p;
+        int word = block(seed, index >>> 2)[(int) (index & 3)];
+        return (word >>> 8) * (1.0f / 16777216.0f) >= p;
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.cotrain.backend.Backend;
 import org.cotrain.random.Philox;
+import org.cotrain.tensor.DType;
 import org.cotrain.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -49,6 +50,23 @@ class DropoutOpTest {
         try (Tensor tdy = b.of(dy, dy.length); Tensor tdx = b.of(dxInit, dxInit.length)) {
             Ops.dropoutBackward(tdy, tdx, p, seed, offset);
             return tdx.toFloatArray();
+        }
+    }
+
+    /** The masked forward then the masked backward: {y, mask as 0/1, dx}; dx overwritten unless accumulate. */
+    private static float[][] maskedRoundTrip(Backend b, float[] x, float[] dy, float[] dxInit, float p, long seed,
+                                             long offset, boolean accumulate) {
+        int n = x.length;
+        try (Tensor tx = b.of(x, n); Tensor ty = b.zeros(n); Tensor mask = b.zeros(DType.I32, (n + 3) / 4);
+                Tensor tdy = b.of(dy, n); Tensor tdx = b.of(dxInit, n)) {
+            Ops.dropoutForward(tx, ty, mask, p, seed, offset);
+            Ops.dropoutBackward(tdy, tdx, mask, p, seed + 1, offset + 1, accumulate);  // the mask, not the key, rules
+            int[] words = mask.toIntArray();
+            float[] keep = new float[n];
+            for (int i = 0; i < n; i++) {
+                keep[i] = (words[i / 4] >>> (8 * (i % 4))) & 0xFF;  // little-endian bytes
+            }
+            return new float[][] {ty.toFloatArray(), keep, tdx.toFloatArray()};
         }
     }
 
@@ -116,6 +134,41 @@ class DropoutOpTest {
         assertArrayEquals(y, dx, "d(sum y)/dx is the forward's scaled mask");
         float[] other = backward(OpTesting.cpu(), ones, new float[n], p, 8, 65);
         assertTrue(!java.util.Arrays.equals(y, other), "another offset gives another mask");
+    }
+
+    @Test
+    void maskedPassesMatchTheRecomputedOnes() {
+        for (float p : PS) {
+            for (int n : SIZES) {
+                long seed = 31 * n;
+                long offset = 5 + n;  // not a multiple of four: the forward's first elements finish a Philox block
+                float[] x = OpTesting.toFloat(OpTesting.randn(n, n));
+                float[] dy = OpTesting.toFloat(OpTesting.randn(2 * n, n));
+                float[] dx0 = OpTesting.toFloat(OpTesting.randn(3 * n, n));
+                for (boolean accumulate : new boolean[] {true, false}) {
+                    float[][] r = maskedRoundTrip(OpTesting.cpu(), x, dy, dx0, p, seed, offset, accumulate);
+                    String what = "p=" + p + " n=" + n + " accumulate=" + accumulate;
+                    assertArrayEquals(forward(OpTesting.cpu(), x, p, seed, offset), r[0], "forward " + what);
+                    for (int i = 0; i < n; i++) {
+                        assertEquals(Philox.keep(seed, offset + i, p) ? 1f : 0f, r[1][i], "mask at " + i + " " + what);
+                    }
+                    double[] expected = accumulate ? OpTesting.toDouble(dx0) : new double[n];
+                    refBackward(OpTesting.toDouble(dy), expected, p, seed, offset);
+                    OpTesting.assertClose("masked backward " + what, r[2], expected, 1e-6);
+                }
+            }
+        }
+    }
+
+    @Test
+    void rejectsAMaskTooSmall() {
+        try (Tensor x = OpTesting.cpu().zeros(9); Tensor y = OpTesting.cpu().zeros(9);
+                Tensor small = OpTesting.cpu().zeros(DType.I32, 2); Tensor floats = OpTesting.cpu().zeros(3)) {
+            assertThrows(IllegalArgumentException.class, () -> Ops.dropoutForward(x, y, small, 0.5f, 1, 0));
+            assertThrows(IllegalArgumentException.class, () -> Ops.dropoutForward(x, y, floats, 0.5f, 1, 0));
+            assertThrows(IllegalArgumentException.class,
+                    () -> Ops.dropoutBackward(x, y, small, 0.5f, 1, 0, false));
+        }
     }
 
     @Test
@@ -213,6 +266,13 @@ class DropoutOpTest {
                 OpTesting.assertClose("cuda dropout backward p=" + p + " n=" + n,
                         backward(cuda, dy, dx0, p, seed, offset), backward(OpTesting.cpu(), dy, dx0, p, seed, offset),
                         1e-6);
+                for (boolean accumulate : new boolean[] {true, false}) {
+                    float[][] c = maskedRoundTrip(cuda, x, dy, dx0, p, seed, offset, accumulate);
+                    float[][] r = maskedRoundTrip(OpTesting.cpu(), x, dy, dx0, p, seed, offset, accumulate);
+                    assertArrayEquals(r[0], c[0], "cuda masked forward p=" + p + " n=" + n);
+                    assertArrayEquals(r[1], c[1], "cuda mask p=" + p + " n=" + n);
+                    OpTesting.assertClose("cuda masked backward p=" + p + " n=" + n, c[2], r[2], 1e-6);
+                }
             }
         }
     }

@@ -3,12 +3,14 @@ package org.cotrain.ops;
 import static org.cotrain.ops.OpTesting.assertClose;
 import static org.cotrain.ops.OpTesting.toDouble;
 import static org.cotrain.ops.OpTesting.toFloat;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.cotrain.backend.Backend;
+import org.cotrain.nativelib.CpuKernels;
 import org.cotrain.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -195,6 +197,15 @@ class MatmulOpTest {
             cases.add(new Case(37, 7, 9, 5, true, false, layout, true, 1f, 1f, seed++));
         }
         cases.add(new Case(2, 64, 768, 256, false, true, Layout.SHARED_B, true, 1f, 0f, seed++));
+        // The skinny kernel (at most 32 rows against a weight stored (N, K)): every edge of its 4-row and 4-column
+        // blocks, K with and without a vector tail, split over threads (the last two) or not.
+        int[][] skinny = {{16, 37, 83}, {5, 9, 300}, {3, 512, 256}, {32, 70, 1024}, {13, 258, 129}};
+        for (int[] sk : skinny) {
+            cases.add(new Case(1, sk[0], sk[1], sk[2], false, true, Layout.PLAIN, true, 1f, 0f, seed++));
+            cases.add(new Case(1, sk[0], sk[1], sk[2], false, true, Layout.PLAIN, false, 0.5f, -1.25f, seed++));
+        }
+        cases.add(new Case(2, 16, 768, 256, false, true, Layout.SHARED_B, true, 1f, 0f, seed++));
+        cases.add(new Case(2, 16, 100, 33, false, true, Layout.SHARED_B, false, 1f, 1f, seed++));
         return cases;
     }
 
@@ -205,6 +216,25 @@ class MatmulOpTest {
         Backend cpu = OpTesting.cpu();
         for (Case t : cases()) {
             assertClose(t.toString(), run(cpu, t), reference(t), 1e-5);
+        }
+    }
+
+    /** The skinny kernel's three builds (AVX-512, AVX2, baseline), each on the cases above that reach it. */
+    @Test
+    void everyInstructionSetOfTheSkinnyKernelMatchesReference() {
+        Backend cpu = OpTesting.cpu();
+        int detected = CpuKernels.ct_matmul_set_isa(-1);
+        try {
+            for (int level = 0; level <= detected; level++) {
+                assertEquals(level, CpuKernels.ct_matmul_set_isa(level));
+                for (Case t : cases()) {
+                    if (!t.transA && t.transB && t.batch * t.m <= 32) {
+                        assertClose("isa " + level + " " + t, run(cpu, t), reference(t), 1e-5);
+                    }
+                }
+            }
+        } finally {
+            CpuKernels.ct_matmul_set_isa(-1);
         }
     }
 
