@@ -79,12 +79,20 @@ public final class NoiseLevelClassifier implements AutoCloseable {
         return parameters;
     }
 
-    /** N(0, 0.02) weights and zero biases from Philox at (seed, running offset), as the denoiser's. */
+    /**
+     * LeCun-normal weights N(0, 1 / fan_in) and zero biases, from Philox at (seed, running offset). Not the
+     * denoiser's N(0, 0.02): in this shallow MLP that leaves the GELUs in their linear range, where the quadratic
+     * statistics that tell noise levels apart (the energy of a chunk off the clean data) are slow to learn.
+     */
     public void initialize(long seed) {
         long offset = 0;
         for (Parameter p : parameters) {
             p.initialize(seed, offset);
             offset += p.numel();
+            if (p.init() == Parameter.Init.NORMAL) {
+                int fanIn = p.shape()[1];
+                Ops.scale(p.value(), (float) (1 / Math.sqrt(fanIn) / Parameter.INIT_STD), p.value());
+            }
         }
     }
 

@@ -139,9 +139,7 @@ public final class Trainer {
                             + savedSeed + ", this config has " + seed + "; resuming would not continue that run");
                 }
             }
-            MixtureDataset mixture = new MixtureDataset(datasets, weights(config.task().dataset(), datasets),
-                    policy.normalizer(), config.horizon(), config.nObsSteps(), config.nActionSteps(), batchSize,
-                    seed).withDomainLabels(config.cotrain().domainConditioning());
+            MixtureDataset mixture = trainingMixture(config, datasets, policy.normalizer());
             String ambientLine = "";
             if (config.cotrain().ambient().enabled()) {
                 ambientLine = "; " + setUpAmbient(mixture, resumeFrom);
@@ -433,6 +431,14 @@ public final class Trainer {
             out.add(data);
         }
         return out;
+    }
+
+    /** The mixture training batches come from: the config's weights, window sizes, batch size, seed and labels. */
+    public static MixtureDataset trainingMixture(TrainConfig config, List<LowDimDataset> datasets,
+                                                 LinearNormalizer normalizer) {
+        return new MixtureDataset(datasets, weights(config.task().dataset(), datasets), normalizer, config.horizon(),
+                config.nObsSteps(), config.nActionSteps(), config.dataloader().batchSize(), config.training().seed())
+                .withDomainLabels(config.cotrain().domainConditioning());
     }
 
     private static double[] weights(DatasetConfig d, List<LowDimDataset> datasets) {
