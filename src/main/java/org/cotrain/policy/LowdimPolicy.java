@@ -318,6 +318,24 @@ public final class LowdimPolicy implements AutoCloseable {
         return normalizer.unnormalize("action", chunk);
     }
 
+    /**
+     * Samples action chunks for conditions already in the denoiser's space: cond (B, To, conditionDim), normalised
+     * observations with the domain label columns when the policy has them (a training batch's obs); out (B, H, Da)
+     * normalised chunks. The sampling noise comes from the seed of {@link #setSeed}, as for predictAction. Afterwards
+     * {@code model().lastMemory()} and {@code model().lastFinalActivations()} hold the last denoising step's
+     * activations (the analysis reads them).
+     */
+    public void sampleNormalized(Tensor cond, Tensor out) {
+        int b = cond.dim(0);
+        if (!cond.hasShape(b, config.nObsSteps(), config.conditionDim())
+                || !out.hasShape(b, config.horizon(), config.actionDim())) {
+            throw new IllegalArgumentException("sampleNormalized: cond " + cond.shapeString() + " and out "
+                    + out.shapeString() + ", expected (B, " + config.nObsSteps() + ", " + config.conditionDim()
+                    + ") and (B, " + config.horizon() + ", " + config.actionDim() + ")");
+        }
+        sampler(b).sample(cond, Streams.key(samplingSeed, Streams.SAMPLING, samplingCalls++), 0, out);
+    }
+
     /** The Ta executed actions of each chunk, (B, Ta, Da), from {@link #predictActionChunk}'s (B, H, Da). */
     public float[] executedActions(float[] chunk, int batch) {
         int h = config.horizon();
