@@ -79,7 +79,10 @@ public final class NoiseLevelAnnotations {
         return out;
     }
 
-    /** The base weights of the clean datasets (0 for the corrupt ones): the classifier's clean data. */
+    /**
+     * The base weights of the clean datasets, normalised among them (0 for the corrupt ones): the classifier's clean
+     * data. So points of a sweep that differ only in alpha share one annotation.
+     */
     static double[] cleanWeights(AmbientConfig ambient, double[] weights) {
         double[] clean = new double[weights.length];
         double sum = 0;
@@ -92,6 +95,9 @@ public final class NoiseLevelAnnotations {
         if (!(sum > 0)) {
             throw new IllegalArgumentException("cotrain.ambient.t_n = classifier: the clean datasets (t_n null) have"
                     + " no weight in task.dataset.weights, so there is no clean data to train the classifier on");
+        }
+        for (int j = 0; j < clean.length; j++) {
+            clean[j] /= sum; // normalised among the clean data: alpha itself does not change the classifier
         }
         return clean;
     }
