@@ -6,12 +6,12 @@ import org.cotrain.random.Philox;
  * A linear probe: how well logistic regression separates two classes (sim from real) given features (embeddings of a
  * policy), measured on held-out samples. The samples are split at random (from a seed) into a training and a test
  * part; each feature is standardised with the training part's mean and standard deviation; the probe minimises the
- * mean log-loss plus (l2 / 2) |w|^2 (the bias is not penalised) by gradient descent with a backtracking line search,
- * in float64. The test accuracy is what to read; the training accuracy shows how much the probe overfits, and the
+ * mean log-loss plus (l2 / 2) |w|^2 (the bias is not penalised) by L-BFGS, in float64. The test accuracy is what to read; the training accuracy shows how much the probe overfits, and the
  * majority baseline is the accuracy of always answering the test part's more frequent class.
  */
 public final class LogisticProbe {
     static final int MAX_ITERATIONS = 500;
+    static final int MEMORY = 10;
     static final double GRADIENT_TOLERANCE = 1e-6;
 
     /** A probe's accuracies. */
@@ -106,45 +106,104 @@ public final class LogisticProbe {
         return out;
     }
 
-    /** Weights w[0..d-1] and the bias w[d]. */
+    /**
+     * Weights w[0..d-1] and the bias w[d], by L-BFGS (the last {@value #MEMORY} steps) with a backtracking line
+     * search: embeddings are strongly correlated features, on which plain gradient descent stalls far from the
+     * optimum (and the probe would underfit); L-BFGS costs the same O(n d) per iteration.
+     */
     static double[] fit(double[][] x, int[] y, double l2) {
-        int d = x[0].length;
-        double[] w = new double[d + 1];
-        double[] grad = new double[d + 1];
+        int d = x[0].length + 1;
+        double[] w = new double[d];
+        double[] grad = new double[d];
         double loss = objective(x, y, w, l2, grad);
-        double step = 1;
-        for (int it = 0; it < MAX_ITERATIONS; it++) {
-            double g2 = 0;
-            for (double g : grad) {
-                g2 += g * g;
+        double[][] sHistory = new double[MEMORY][];
+        double[][] yHistory = new double[MEMORY][];
+        double[] rho = new double[MEMORY];
+        int stored = 0;
+        for (int it = 0; it < MAX_ITERATIONS && norm(grad) >= GRADIENT_TOLERANCE; it++) {
+            // the two-loop recursion: direction = -H grad
+            double[] q = grad.clone();
+            double[] alpha = new double[stored];
+            for (int i = stored - 1; i >= 0; i--) {
+                alpha[i] = rho[i] * dot(sHistory[i], q);
+                axpy(-alpha[i], yHistory[i], q);
             }
-            if (Math.sqrt(g2) < GRADIENT_TOLERANCE) {
-                break;
+            double gamma = stored == 0 ? 1 / Math.max(norm(grad), 1e-12)
+                    : dot(sHistory[stored - 1], yHistory[stored - 1]) / dot(yHistory[stored - 1], yHistory[stored - 1]);
+            for (int j = 0; j < d; j++) {
+                q[j] *= gamma;
             }
-            // backtracking (Armijo): halve the step until the loss drops by at least step * |g|^2 / 2
-            double[] candidate = new double[d + 1];
-            double[] candidateGrad = new double[d + 1];
+            for (int i = 0; i < stored; i++) {
+                double beta = rho[i] * dot(yHistory[i], q);
+                axpy(alpha[i] - beta, sHistory[i], q);
+            }
+            double slope = -dot(grad, q);
+            if (!(slope < 0)) { // not a descent direction (rounding): restart from the gradient
+                stored = 0;
+                q = grad.clone();
+                slope = -dot(grad, q);
+            }
+            // backtracking (Armijo) along -q
+            double step = 1;
+            double[] candidate = new double[d];
+            double[] candidateGrad = new double[d];
             double candidateLoss;
-            step *= 2;
             while (true) {
-                for (int j = 0; j <= d; j++) {
-                    candidate[j] = w[j] - step * grad[j];
+                for (int j = 0; j < d; j++) {
+                    candidate[j] = w[j] - step * q[j];
                 }
                 candidateLoss = objective(x, y, candidate, l2, candidateGrad);
-                if (candidateLoss <= loss - 0.5 * step * g2 || step < 1e-12) {
+                if (candidateLoss <= loss + 1e-4 * step * slope || step < 1e-12) {
                     break;
                 }
                 step /= 2;
             }
-            if (loss - candidateLoss < 1e-12 * Math.max(1, Math.abs(loss))) {
-                w = candidate;
-                break;
+            double[] sNew = new double[d];
+            double[] yNew = new double[d];
+            for (int j = 0; j < d; j++) {
+                sNew[j] = candidate[j] - w[j];
+                yNew[j] = candidateGrad[j] - grad[j];
             }
+            double decrease = loss - candidateLoss;
             w = candidate;
             grad = candidateGrad;
             loss = candidateLoss;
+            double sy = dot(sNew, yNew);
+            if (sy > 1e-12) {
+                if (stored == MEMORY) {
+                    System.arraycopy(sHistory, 1, sHistory, 0, MEMORY - 1);
+                    System.arraycopy(yHistory, 1, yHistory, 0, MEMORY - 1);
+                    System.arraycopy(rho, 1, rho, 0, MEMORY - 1);
+                    stored--;
+                }
+                sHistory[stored] = sNew;
+                yHistory[stored] = yNew;
+                rho[stored] = 1 / sy;
+                stored++;
+            }
+            if (decrease < 1e-12 * Math.max(1, Math.abs(loss))) {
+                break;
+            }
         }
         return w;
+    }
+
+    private static double dot(double[] a, double[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += a[i] * b[i];
+        }
+        return s;
+    }
+
+    private static double norm(double[] a) {
+        return Math.sqrt(dot(a, a));
+    }
+
+    private static void axpy(double alpha, double[] x, double[] y) {
+        for (int i = 0; i < x.length; i++) {
+            y[i] += alpha * x[i];
+        }
     }
 
     /** Mean log-loss + (l2 / 2) |w|^2, and its gradient into grad. */

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -384,7 +385,7 @@ public final class Trainer {
         int numTimesteps = config.policy().noiseScheduler().numTrainTimesteps();
         Map<Integer, NoiseLevelAnnotations.Annotation> annotations = NoiseLevelAnnotations.forTraining(config,
                 mixture, backend, log);
-        Map<Integer, int[]> tn = new java.util.LinkedHashMap<>();
+        Map<Integer, int[]> tn = new LinkedHashMap<>();
         annotations.forEach((j, a) -> {
             tn.put(j, a.tn());
             log.printf(Locale.ROOT, "cotrain ambient: %s: %s%n", a.file().getFileName(), a.summary(numTimesteps));
