@@ -205,6 +205,17 @@ public interface Backend extends AutoCloseable {
                   float eta, int predictionType, boolean clip, float clipRange, boolean useClippedModelOutput,
                   Tensor noise, long seed, long offset, Tensor out, int b, long n);
 
+    // ---- ambient.h ------------------------------------------------------------------------------------------------
+
+    void ambientBatch(Tensor x0, Tensor eps, Tensor z, Tensor t, Tensor tn, Tensor abar, int numTimesteps,
+                      int predictionType, boolean weighting, Tensor xt, Tensor target, Tensor weight, int b, long n);
+
+    // ---- bce.h ----------------------------------------------------------------------------------------------------
+
+    void bceLogitsForward(Tensor x, Tensor y, Tensor out);
+
+    void bceLogitsBackward(Tensor x, Tensor y, Tensor dloss, Tensor dx, float scale);
+
     // ---- permute.h ------------------------------------------------------------------------------------------------
 
     void splitHeads(Tensor x, Tensor out, int b, int t, int nh, int hs, long w, long col, boolean accumulate);

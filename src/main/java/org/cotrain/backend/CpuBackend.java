@@ -363,4 +363,22 @@ public final class CpuBackend implements Backend {
     public void mergeHeads(Tensor y, Tensor x, int b, int t, int nh, int hs, long w, long col, boolean accumulate) {
         ct_merge_heads_cpu(y.data(), x.data(), b, t, nh, hs, w, col, accumulate ? 1 : 0);
     }
+
+    @Override
+    public void ambientBatch(Tensor x0, Tensor eps, Tensor z, Tensor t, Tensor tn, Tensor abar, int numTimesteps,
+                             int predictionType, boolean weighting, Tensor xt, Tensor target, Tensor weight, int b,
+                             long n) {
+        ct_ambient_batch_cpu(x0.data(), eps.data(), z.data(), t.data(), tn.data(), abar.data(), numTimesteps,
+                predictionType, weighting ? 1 : 0, xt.data(), target.data(), ptr(weight), b, n);
+    }
+
+    @Override
+    public void bceLogitsForward(Tensor x, Tensor y, Tensor out) {
+        ct_bce_logits_forward_cpu(x.data(), y.data(), out.data(), x.numel());
+    }
+
+    @Override
+    public void bceLogitsBackward(Tensor x, Tensor y, Tensor dloss, Tensor dx, float scale) {
+        ct_bce_logits_backward_cpu(x.data(), y.data(), dloss.data(), dx.data(), x.numel(), scale);
+    }
 }

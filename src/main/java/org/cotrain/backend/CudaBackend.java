@@ -473,4 +473,24 @@ public final class CudaBackend implements Backend {
         check(ct_merge_heads_cuda(y.data(), x.data(), b, t, nh, hs, w, col, accumulate ? 1 : 0, stream),
                 "merge_heads");
     }
+
+    @Override
+    public void ambientBatch(Tensor x0, Tensor eps, Tensor z, Tensor t, Tensor tn, Tensor abar, int numTimesteps,
+                             int predictionType, boolean weighting, Tensor xt, Tensor target, Tensor weight, int b,
+                             long n) {
+        check(ct_ambient_batch_cuda(x0.data(), eps.data(), z.data(), t.data(), tn.data(), abar.data(), numTimesteps,
+                predictionType, weighting ? 1 : 0, xt.data(), target.data(), ptr(weight), b, n, stream),
+                "ambient_batch");
+    }
+
+    @Override
+    public void bceLogitsForward(Tensor x, Tensor y, Tensor out) {
+        check(ct_bce_logits_forward_cuda(x.data(), y.data(), out.data(), x.numel(), stream), "bce_logits_forward");
+    }
+
+    @Override
+    public void bceLogitsBackward(Tensor x, Tensor y, Tensor dloss, Tensor dx, float scale) {
+        check(ct_bce_logits_backward_cuda(x.data(), y.data(), dloss.data(), dx.data(), x.numel(), scale, stream),
+                "bce_logits_backward");
+    }
 }

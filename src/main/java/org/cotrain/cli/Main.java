@@ -6,7 +6,9 @@ import picocli.CommandLine.Command;
 /** The {@code cotrain} command line (./cotrain at the repository root). */
 @Command(name = "cotrain", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Train and evaluate diffusion policies from mixed-quality robot data.",
-        subcommands = {DemoCommand.class, InfoCommand.class, TrainCommand.class, BenchCommand.class, GenerateCommand.class, EvalCommand.class,
+        subcommands = {DemoCommand.class, InfoCommand.class, TrainCommand.class, AnnotateCommand.class, AnalyzeCommand.class,
+                BenchCommand.class,
+                GenerateCommand.class, EvalCommand.class,
                 RenderCommand.class, SweepCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

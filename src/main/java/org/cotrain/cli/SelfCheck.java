@@ -205,6 +205,22 @@ final class SelfCheck {
                 return xt.toFloatArray();
             }
         }, new double[] {0.5 + 4 * Math.sqrt(0.75), 1 + 4 * Math.sqrt(0.75)}, 1e-6));
+        checks.add(new Check("ambient batch", b -> {
+            // Observed at x_tn = 0.8 x0 with no noise: xt = 0.5 x_tn, and the x0 target recovers x0 = 1 exactly.
+            try (Tensor x0 = b.of(new float[] {1}, 1, 1); Tensor zero = b.zeros(1, 1); Tensor t = b.of(new int[] {1}, 1);
+                 Tensor tn = b.of(new int[] {0}, 1); Tensor abar = b.of(new float[] {0.64f, 0.16f}, 2);
+                 Tensor xt = b.empty(1, 1); Tensor target = b.empty(1, 1); Tensor weight = b.empty(1, 1)) {
+                Ops.ambientBatch(x0, zero, zero, t, tn, abar, Prediction.SAMPLE, true, xt, target, weight);
+                return new float[] {xt.toFloatArray()[0], target.toFloatArray()[0], weight.toFloatArray()[0]};
+            }
+        }, new double[] {0.4, 1.0, 0.48 / 0.84}, 1e-6));
+        checks.add(new Check("bce loss", b -> {
+            try (Tensor x = b.of(new float[] {0, 100}, 2); Tensor y = b.of(new float[] {1, 0}, 2);
+                 Tensor out = b.empty(2)) {
+                Ops.bceLogitsForward(x, y, out);
+                return out.toFloatArray();
+            }
+        }, new double[] {Math.log(2), 100}, 1e-5));
         checks.add(new Check("ddpm step", b -> ddpmStepToZero(b, false), new double[] {0.25, -0.5}, 1e-6));
         checks.add(new Check("ddim step", b -> ddpmStepToZero(b, true), new double[] {0.25, -0.5}, 1e-6));
         return checks;

@@ -12,11 +12,12 @@ import java.util.List;
  *                                 single task.dataset.max_train_episodes for all
  * @param domainConditioning       append the one-hot dataset index to the observation condition
  * @param totalTrainSteps          train for exactly this many optimizer steps; null = training.num_epochs epochs
+ * @param ambient                  ambient diffusion (cotrain.ambient.*); off unless cotrain.ambient.t_n is set
  */
 public record CotrainConfig(int threads, Double maxGradNorm, List<Integer> datasetMaxTrainEpisodes,
-                            boolean domainConditioning, Integer totalTrainSteps) {
+                            boolean domainConditioning, Integer totalTrainSteps, AmbientConfig ambient) {
 
-    static CotrainConfig read(ConfigReader r, int numDatasets) {
+    static CotrainConfig read(ConfigReader r, int numDatasets, int numTimesteps) {
         int threads = r.integer("cotrain.threads", 0);
         Double maxGradNorm = r.optionalPositive("cotrain.max_grad_norm");
         String key = "cotrain.dataset_max_train_episodes";
@@ -34,6 +35,7 @@ public record CotrainConfig(int threads, Double maxGradNorm, List<Integer> datas
         }
         boolean domain = r.bool("cotrain.domain_conditioning");
         Integer totalSteps = r.optionalInteger("cotrain.total_train_steps", 1);
-        return new CotrainConfig(threads, maxGradNorm, perDataset, domain, totalSteps);
+        AmbientConfig ambient = AmbientConfig.read(r, numDatasets, numTimesteps);
+        return new CotrainConfig(threads, maxGradNorm, perDataset, domain, totalSteps, ambient);
     }
 }

@@ -65,7 +65,8 @@ public record TrainConfig(String name, String taskName, String expName, int hori
         DataloaderConfig valDataloader = DataloaderConfig.read(r, "val_dataloader");
         OptimizerConfig optimizer = OptimizerConfig.read(r);
         TrainingConfig training = TrainingConfig.read(r);
-        CotrainConfig cotrain = CotrainConfig.read(r, task.dataset().paths().size());
+        CotrainConfig cotrain = CotrainConfig.read(r, task.dataset().paths().size(),
+                policy.noiseScheduler().numTrainTimesteps());
         return new TrainConfig(name, taskName, expName, horizon, nObsSteps, nActionSteps, obsAsCond,
                 predActionStepsOnly, obsDim, actionDim, task, policy, ema, dataloader, valDataloader, optimizer,
                 training, cotrain);

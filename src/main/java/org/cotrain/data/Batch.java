@@ -10,13 +10,25 @@ import org.cotrain.tensor.Tensor;
  * @param obs (size, nObsSteps, obsDim), normalised: the first n_obs_steps of each window
  * @param datasetIndex (size): which dataset of the mixture each sample came from (0 = the first, e.g. real)
  * @param windowIndex (size): the sample's window within that dataset's sampler (for attribution later)
+ * @param timesteps (size) or null: each sample's diffusion step, when the mixture draws it before the dataset
+ *     (ambient diffusion, {@link NoiseAwareMixing}); null: the policy draws the steps itself
+ * @param minNoiseSteps (size) or null (with timesteps): each sample's t_n for the ambient loss, -1 for a sample
+ *     trained with the ordinary loss (ambient.h)
  */
 public record Batch(long index, int size, int horizon, int nObsSteps, int actionDim, int obsDim, float[] actions,
-        float[] obs, int[] datasetIndex, int[] windowIndex) {
+        float[] obs, int[] datasetIndex, int[] windowIndex, int[] timesteps, int[] minNoiseSteps) {
+
+    /** A batch whose diffusion steps the policy draws (vanilla training, validation). */
+    public Batch(long index, int size, int horizon, int nObsSteps, int actionDim, int obsDim, float[] actions,
+            float[] obs, int[] datasetIndex, int[] windowIndex) {
+        this(index, size, horizon, nObsSteps, actionDim, obsDim, actions, obs, datasetIndex, windowIndex, null, null);
+    }
 
     public Batch {
         if (actions.length != size * horizon * actionDim || obs.length != size * nObsSteps * obsDim
-                || datasetIndex.length != size || windowIndex.length != size) {
+                || datasetIndex.length != size || windowIndex.length != size
+                || (timesteps == null) != (minNoiseSteps == null)
+                || (timesteps != null && (timesteps.length != size || minNoiseSteps.length != size))) {
             throw new IllegalArgumentException("batch arrays do not match size " + size + ", horizon " + horizon
                     + ", n_obs_steps " + nObsSteps + ", action dim " + actionDim + ", obs dim " + obsDim);
         }

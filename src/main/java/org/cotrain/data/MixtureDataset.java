@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.cotrain.random.Philox;
+import org.cotrain.random.Streams;
 
 /**
  * Training batches drawn from several datasets at once (cotraining: D_R "real" first, D_S "sim" second), each with a
@@ -15,6 +16,11 @@ import org.cotrain.random.Philox;
  * counter k * batch_size + i), word 0 for the dataset and words 1-2 for the window. So a fixed seed gives the same
  * batches, and a resumed run asks for batch k directly without replaying the first k. Samples are drawn with
  * replacement (no epochs): an epoch's shuffle would tie batch k to all the batches before it.
+ *
+ * <p>With {@link #withNoiseAwareMixing} (ambient diffusion) sample i of batch k first takes its diffusion step t,
+ * the very step the policy would draw for it ({@link Streams#TIMESTEPS} at (seed, k), index i), and then its dataset
+ * and window among those allowed at t from the same Philox block as above; the batch carries the steps and each
+ * sample's t_n for the loss. Where every window is allowed at every t, this gives the batches of vanilla mixing.
  *
  * <p>Windows come from {@link SequenceSampler} with pad_before = n_obs_steps - 1 and pad_after = n_action_steps - 1
  * over the train demos of each dataset; validation windows likewise over the valid demos. Actions (B, H, Da) and
@@ -38,6 +44,7 @@ public final class MixtureDataset {
     private final int obsDim;
     private final int actionDim;
     private int numDomains; // 0: no domain labels; else the one-hot dataset index is appended to obs
+    private NoiseAwareMixing noiseAware; // null: vanilla mixing
 
     /**
      * @param weights one per dataset, >= 0, not all 0; normalised to sum to 1 (see {@link #alpha},
@@ -184,22 +191,87 @@ public final class MixtureDataset {
         int[] datasetIndex = new int[b];
         int[] windowIndex = new int[b];
         long key = seed ^ DATA_STREAM;
+        int[] timesteps = noiseAware == null ? null : new int[b];
+        int[] minNoiseSteps = noiseAware == null ? null : new int[b];
+        long timestepKey = Streams.key(seed, Streams.TIMESTEPS, k);
         for (int i = 0; i < b; i++) {
             int[] r = Philox.block(key, k * b + i);
             double u = (r[0] & 0xFFFFFFFFL) * 0x1p-32; // [0, 1)
-            int j = 0;
-            while (u >= cumulative[j]) {
-                j++;
-            }
             long bits = ((long) r[1] << 32) | (r[2] & 0xFFFFFFFFL);
-            int w = (int) unsignedMultiplyHigh(bits, train[j].size()); // uniform in [0, windows)
+            int j;
+            int w;
+            if (noiseAware == null) {
+                j = 0;
+                while (u >= cumulative[j]) {
+                    j++;
+                }
+                w = (int) unsignedMultiplyHigh(bits, train[j].size()); // uniform in [0, windows)
+            } else {
+                int t = Philox.randint(timestepKey, i, 0, noiseAware.numTimesteps());
+                j = noiseAware.dataset(t, u);
+                w = noiseAware.window(j, t, bits);
+                timesteps[i] = t;
+                minNoiseSteps[i] = noiseAware.lossTn(j, w);
+            }
             datasetIndex[i] = j;
             windowIndex[i] = w;
             fill(train[j], datasets.get(j), w, actions, obs, i);
         }
         normalizer.normalize("action", actions, actions);
         normalizer.normalize("obs", obs, obs);
-        return batchOf(k, b, actions, obs, datasetIndex, windowIndex);
+        Batch batch = batchOf(k, b, actions, obs, datasetIndex, windowIndex);
+        if (noiseAware == null) {
+            return batch;
+        }
+        return new Batch(k, b, horizon, nObsSteps, actionDim, batch.obsDim(), batch.actions(), batch.obs(),
+                datasetIndex, windowIndex, timesteps, minNoiseSteps);
+    }
+
+    /**
+     * Draws each training sample's diffusion step before its dataset and window (ambient diffusion), see the class
+     * comment; the mixing's datasets, weights and window counts must be this mixture's.
+     */
+    public MixtureDataset withNoiseAwareMixing(NoiseAwareMixing mixing) {
+        if (mixing.numDatasets() != datasets.size()) {
+            throw new IllegalArgumentException("noise-aware mixing for " + mixing.numDatasets() + " datasets, the"
+                    + " mixture has " + datasets.size());
+        }
+        for (int j = 0; j < datasets.size(); j++) {
+            if (mixing.windows(j) != train[j].size()) {
+                throw new IllegalArgumentException("noise-aware mixing counts " + mixing.windows(j) + " windows of "
+                        + datasets.get(j).file() + ", which has " + train[j].size() + " training windows");
+            }
+        }
+        this.noiseAware = mixing;
+        return this;
+    }
+
+    /** The noise-aware mixing of the training batches, or null (vanilla). */
+    public NoiseAwareMixing noiseAwareMixing() {
+        return noiseAware;
+    }
+
+    /**
+     * Training windows [first, first + count) of dataset j in its sampler's order (the order of the window indices
+     * of batches), normalised, without domain labels: what the noise-level classifier annotates.
+     */
+    public Batch trainWindows(int j, int first, int count) {
+        if (j < 0 || j >= datasets.size() || first < 0 || count < 1 || first + count > train[j].size()) {
+            throw new IllegalArgumentException("training windows [" + first + ", " + first + " + " + count + ") of"
+                    + " dataset " + j + ": it has " + (j >= 0 && j < datasets.size() ? train[j].size() : 0));
+        }
+        float[] actions = new float[count * horizon * actionDim];
+        float[] obs = new float[count * nObsSteps * obsDim];
+        int[] datasetIndex = new int[count];
+        int[] windowIndex = new int[count];
+        for (int i = 0; i < count; i++) {
+            datasetIndex[i] = j;
+            windowIndex[i] = first + i;
+            fill(train[j], datasets.get(j), first + i, actions, obs, i);
+        }
+        normalizer.normalize("action", actions, actions);
+        normalizer.normalize("obs", obs, obs);
+        return new Batch(-1, count, horizon, nObsSteps, actionDim, obsDim, actions, obs, datasetIndex, windowIndex);
     }
 
     /** floor(x * n / 2^64) for x read as unsigned and 0 <= n. */

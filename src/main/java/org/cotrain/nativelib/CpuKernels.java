@@ -17,7 +17,8 @@ import org.bytedeco.javacpp.annotation.Platform;
         include = {"cotrain/common.h", "cotrain/rng.h", "cotrain/matmul.h", "cotrain/elementwise.h",
                 "cotrain/activation.h", "cotrain/layernorm.h", "cotrain/softmax.h", "cotrain/dropout.h",
                 "cotrain/embedding.h", "cotrain/reduce.h", "cotrain/optim.h", "cotrain/attention.h",
-                "cotrain/spatial_softmax.h", "cotrain/ddpm.h", "cotrain/permute.h"},
+                "cotrain/spatial_softmax.h", "cotrain/ddpm.h", "cotrain/permute.h", "cotrain/ambient.h",
+                "cotrain/bce.h"},
         link = "cotrain_cpu")
 public final class CpuKernels {
     private CpuKernels() {}
@@ -192,4 +193,21 @@ public final class CpuKernels {
                                                  int t, int nh, int hs, long w, long col, int accumulate);
     public static native void ct_merge_heads_cpu(@Cast("const float*") Pointer y, @Cast("float*") Pointer x, int b,
                                                  int t, int nh, int hs, long w, long col, int accumulate);
+
+    // ambient.h
+    public static native void ct_ambient_batch_cpu(@Cast("const float*") Pointer x0, @Cast("const float*") Pointer eps,
+                                                   @Cast("const float*") Pointer z, @Cast("const int32_t*") Pointer t,
+                                                   @Cast("const int32_t*") Pointer tn,
+                                                   @Cast("const float*") Pointer abar, int numTimesteps,
+                                                   int predictionType, int weighting, @Cast("float*") Pointer xt,
+                                                   @Cast("float*") Pointer target, @Cast("float*") Pointer weight,
+                                                   int b, long n);
+
+    // bce.h
+    public static native void ct_bce_logits_forward_cpu(@Cast("const float*") Pointer x, @Cast("const float*") Pointer y,
+                                                        @Cast("float*") Pointer out, long n);
+    public static native void ct_bce_logits_backward_cpu(@Cast("const float*") Pointer x,
+                                                         @Cast("const float*") Pointer y,
+                                                         @Cast("const float*") Pointer dloss,
+                                                         @Cast("float*") Pointer dx, long n, float scale);
 }

@@ -20,7 +20,8 @@ import org.bytedeco.javacpp.annotation.Platform;
         include = {"cotrain/common.h", "cotrain/device.h", "cotrain/rng.h", "cotrain/elementwise.h",
                 "cotrain/activation.h", "cotrain/layernorm.h", "cotrain/softmax.h", "cotrain/dropout.h",
                 "cotrain/embedding.h", "cotrain/reduce.h", "cotrain/optim.h", "cotrain/attention.h",
-                "cotrain/spatial_softmax.h", "cotrain/ddpm.h", "cotrain/permute.h"},
+                "cotrain/spatial_softmax.h", "cotrain/ddpm.h", "cotrain/permute.h", "cotrain/ambient.h",
+                "cotrain/bce.h"},
         link = "cotrain_cuda")
 public final class CudaKernels {
     private CudaKernels() {}
@@ -102,4 +103,7 @@ public final class CudaKernels {
     public static native int ct_ddim_step_cuda(@Cast("const float*") Pointer model, @Cast("const float*") Pointer xt, @Cast("const int32_t*") Pointer t, @Cast("const int32_t*") Pointer prevT, @Cast("const float*") Pointer abar, int numTimesteps, float finalAbar, float eta, int predictionType, int clip, float clipRange, int useClippedModelOutput, @Cast("const float*") Pointer noise, long seed, long offset, @Cast("float*") Pointer out, int b, long n, Pointer stream);
     public static native int ct_split_heads_cuda(@Cast("const float*") Pointer x, @Cast("float*") Pointer out, int b, int t, int nh, int hs, long w, long col, int accumulate, Pointer stream);
     public static native int ct_merge_heads_cuda(@Cast("const float*") Pointer y, @Cast("float*") Pointer x, int b, int t, int nh, int hs, long w, long col, int accumulate, Pointer stream);
+    public static native int ct_ambient_batch_cuda(@Cast("const float*") Pointer x0, @Cast("const float*") Pointer eps, @Cast("const float*") Pointer z, @Cast("const int32_t*") Pointer t, @Cast("const int32_t*") Pointer tn, @Cast("const float*") Pointer abar, int numTimesteps, int predictionType, int weighting, @Cast("float*") Pointer xt, @Cast("float*") Pointer target, @Cast("float*") Pointer weight, int b, long n, Pointer stream);
+    public static native int ct_bce_logits_forward_cuda(@Cast("const float*") Pointer x, @Cast("const float*") Pointer y, @Cast("float*") Pointer out, long n, Pointer stream);
+    public static native int ct_bce_logits_backward_cuda(@Cast("const float*") Pointer x, @Cast("const float*") Pointer y, @Cast("const float*") Pointer dloss, @Cast("float*") Pointer dx, long n, float scale, Pointer stream);
 }

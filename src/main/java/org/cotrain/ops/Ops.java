@@ -605,6 +605,70 @@ public final class Ops {
         return b;
     }
 
+    // ---- ambient.h ------------------------------------------------------------------------------------------------
+
+    /**
+     * The ambient-diffusion training batch (ambient.h): per sample, xt and the regression target from x0 (tn &lt; 0:
+     * the ordinary DDPM sample) or from the observation x_tn at level tn &lt; t (tn &gt;= 0), and the per-element loss
+     * weight ((s_t^2 - s_n^2) / s_t^2 with weighting, else 1). x0, eps, z, xt, target, weight (B, ...); t, tn int32
+     * (B); abar (T); weight may be null. z is the noise from x_tn to xt (read for ambient samples only).
+     */
+    public static void ambientBatch(Tensor x0, Tensor eps, Tensor z, Tensor t, Tensor tn, Tensor abar,
+                                    Prediction prediction, boolean weighting, Tensor xt, Tensor target,
+                                    Tensor weight) {
+        String op = "ambientBatch";
+        sameBackend(op, x0, eps, z, t, tn, abar, xt, target, weight);
+        allF32(op, x0, eps, z, abar, xt, target, weight);
+        i32(op, "t", t);
+        i32(op, "tn", tn);
+        int b = batchOf(op, "x0", x0);
+        sameShape(op, "x0", x0, "eps", eps);
+        sameShape(op, "x0", x0, "z", z);
+        sameShape(op, "x0", x0, "xt", xt);
+        sameShape(op, "x0", x0, "target", target);
+        if (weight != null) {
+            sameShape(op, "x0", x0, "weight", weight);
+        }
+        shape(op, "t", t, b);
+        shape(op, "tn", tn, b);
+        rank(op, "abar", abar, 1, 1);
+        checkIndices(op, "t", t, abar.dim(0));
+        if (tn.device() == Device.CPU) {
+            int[] tv = t.toIntArray();
+            int[] nv = tn.toIntArray();
+            for (int i = 0; i < nv.length; i++) {
+                if (nv[i] >= tv[i] && nv[i] >= 0) {
+                    throw new IllegalArgumentException(op + ": tn[" + i + "] = " + nv[i] + " is not below t[" + i
+                            + "] = " + tv[i] + " (an ambient sample needs s_t > s_tn; tn < 0 marks an ordinary one)");
+                }
+            }
+        }
+        x0.backend().ambientBatch(x0, eps, z, t, tn, abar, abar.dim(0), prediction.code(), weighting, xt, target,
+                weight, b, x0.numel() / Math.max(b, 1));
+    }
+
+    // ---- bce.h ----------------------------------------------------------------------------------------------------
+
+    /**
+     * out[i] = the binary cross-entropy of logit x[i] against target y[i] in [0, 1] (bce.h); the mean loss is
+     * {@link #sum} of out with scale 1/n. x, y, out: same shape.
+     */
+    public static void bceLogitsForward(Tensor x, Tensor y, Tensor out) {
+        pointwise("bceLogitsForward", x, y, out);
+        x.backend().bceLogitsForward(x, y, out);
+    }
+
+    /** dx += scale * dloss[0] * (sigmoid(x) - y): the backward of scale * sum(bce); scale 1/n for the mean. */
+    public static void bceLogitsBackward(Tensor x, Tensor y, Tensor dloss, Tensor dx, float scale) {
+        String op = "bceLogitsBackward";
+        pointwise(op, x, y, dx);
+        sameBackend(op, x, dloss);
+        f32(op, "dloss", dloss);
+        numel(op, "dloss", dloss, 1);
+        finite(op, "scale", scale);
+        x.backend().bceLogitsBackward(x, y, dloss, dx, scale);
+    }
+
     // ---- permute.h ------------------------------------------------------------------------------------------------
 
     /**

@@ -70,8 +70,13 @@ public final class LowdimPolicy implements AutoCloseable {
     private final Buffer dPrediction;    // (B, H, Da)
     private final Tensor lossValue;      // (1)
     private final Tensor lossGrad;       // (1)
+    private final Buffer minSteps;       // (B) int32: ambient diffusion's t_n per sample, -1 for ordinary ones
+    private final Buffer ambientNoise;   // (B, H, Da): the noise from x_{t_n} to x_t
+    private final Buffer ambientTarget;  // (B, H, Da)
+    private final Buffer lossWeight;     // (B, H, Da)
     private Tensor lastPrediction;
     private Tensor lastTarget;
+    private Tensor lastWeight;
 
     // sampling
     private Sampling sampling;
@@ -99,6 +104,10 @@ public final class LowdimPolicy implements AutoCloseable {
         this.noise = new Buffer(backend);
         this.noisy = new Buffer(backend);
         this.dPrediction = new Buffer(backend);
+        this.minSteps = new Buffer(backend);
+        this.ambientNoise = new Buffer(backend);
+        this.ambientTarget = new Buffer(backend);
+        this.lossWeight = new Buffer(backend);
         this.lossValue = backend.zeros(1);
         this.lossGrad = backend.zeros(1);
         this.sampling = Sampling.ddpm(config.numInferenceSteps());
@@ -138,6 +147,57 @@ public final class LowdimPolicy implements AutoCloseable {
      * @param obs    (B, To, Do) normalised observations
      */
     public float loss(Tensor action, Tensor obs, long seed, long step, boolean training) {
+        int b = checkBatch(action, obs);
+        int numTrain = config.noiseScheduler().numTrainTimesteps();
+        long timestepKey = Streams.key(seed, Streams.TIMESTEPS, step);
+        int[] steps = new int[b];
+        for (int i = 0; i < b; i++) {
+            steps[i] = Philox.randint(timestepKey, i, 0, numTrain);
+        }
+        Tensor t = timesteps(steps);
+        Tensor eps = noise.get(action.shape());
+        Ops.randNormal(eps, Streams.key(seed, Streams.NOISE, step), 0);
+        Tensor xt = noisy.get(action.shape());
+        trainScheduler.addNoise(action, eps, t, xt);
+        Tensor target = config.noiseScheduler().predictionType() == Prediction.EPSILON ? eps : action;
+        return lossOf(xt, obs, target, null, seed, step, training);
+    }
+
+    /**
+     * The training loss of ambient diffusion (ambient.h) for step {@code step} of a run seeded {@code seed}: each
+     * sample at its given diffusion step, drawn by the data pipeline together with its dataset; a sample with
+     * minNoiseSteps[i] = -1 gets the ordinary loss (the same noise and target as {@link #loss}, so a batch of them
+     * gives its loss exactly), one with minNoiseSteps[i] = t_n &gt;= 0 the ambient loss observed at x_{t_n}, weighted
+     * by (s_t^2 - s_tn^2) / s_t^2 when {@code weighting}.
+     *
+     * @param action        (B, H, Da) normalised action chunks (x0, corrupt for ambient samples)
+     * @param obs           (B, To, Do) normalised observations
+     * @param timesteps     (B) each sample's diffusion step in [0, T)
+     * @param minNoiseSteps (B) each sample's t_n (&lt; its step), or -1
+     */
+    public float loss(Tensor action, Tensor obs, int[] timesteps, int[] minNoiseSteps, boolean weighting, long seed,
+                      long step, boolean training) {
+        int b = checkBatch(action, obs);
+        if (timesteps.length != b || minNoiseSteps.length != b) {
+            throw new IllegalArgumentException("policy loss: " + timesteps.length + " timesteps and "
+                    + minNoiseSteps.length + " t_n for a batch of " + b);
+        }
+        Tensor t = timesteps(timesteps);
+        Tensor tn = minSteps.get(DType.I32, b).copyFrom(minNoiseSteps);
+        Tensor eps = noise.get(action.shape());
+        Ops.randNormal(eps, Streams.key(seed, Streams.NOISE, step), 0);
+        Tensor z = ambientNoise.get(action.shape());
+        Ops.randNormal(z, Streams.key(seed, Streams.AMBIENT_NOISE, step), 0);
+        Tensor xt = noisy.get(action.shape());
+        Tensor target = ambientTarget.get(action.shape());
+        // without weighting every weight is 1: no weight tensor, so the MSE is the unweighted one of loss()
+        Tensor weight = weighting ? lossWeight.get(action.shape()) : null;
+        Ops.ambientBatch(action, eps, z, t, tn, trainScheduler.alphasCumprod(),
+                config.noiseScheduler().predictionType(), weighting, xt, target, weight);
+        return lossOf(xt, obs, target, weight, seed, step, training);
+    }
+
+    private int checkBatch(Tensor action, Tensor obs) {
         int b = action.dim(0);
         if (!action.hasShape(b, config.horizon(), config.actionDim())
                 || !obs.hasShape(b, config.nObsSteps(), config.conditionDim())) {
@@ -145,25 +205,28 @@ public final class LowdimPolicy implements AutoCloseable {
                     + obs.shapeString() + ", expected (B, " + config.horizon() + ", " + config.actionDim() + ") and (B, "
                     + config.nObsSteps() + ", " + config.conditionDim() + ")");
         }
-        int numTrain = config.noiseScheduler().numTrainTimesteps();
-        long timestepKey = Streams.key(seed, Streams.TIMESTEPS, step);
-        int[] steps = new int[b];
-        float[] stepsAsFloat = new float[b];
-        for (int i = 0; i < b; i++) {
-            steps[i] = Philox.randint(timestepKey, i, 0, numTrain);
+        return b;
+    }
+
+    /** The steps as the int32 tensor of the kernels; their float copy is the denoiser's input. (B) */
+    private Tensor timesteps(int[] steps) {
+        float[] stepsAsFloat = new float[steps.length];
+        for (int i = 0; i < steps.length; i++) {
             stepsAsFloat[i] = steps[i];
         }
-        Tensor t = timestepsInt.get(DType.I32, b).copyFrom(steps);
-        Tensor tf = timestepsFloat.get(b).copyFrom(stepsAsFloat);
-        Tensor eps = noise.get(action.shape());
-        Ops.randNormal(eps, Streams.key(seed, Streams.NOISE, step), 0);
-        Tensor xt = noisy.get(action.shape());
-        trainScheduler.addNoise(action, eps, t, xt);
+        timestepsFloat.get(steps.length).copyFrom(stepsAsFloat);
+        return timestepsInt.get(DType.I32, steps.length).copyFrom(steps);
+    }
+
+    /** The denoiser on xt, then the (weighted) MSE against the target; keeps what {@link #backward} needs. */
+    private float lossOf(Tensor xt, Tensor obs, Tensor target, Tensor weight, long seed, long step,
+                         boolean training) {
+        Tensor tf = timestepsFloat.get(xt.dim(0));
         Tensor prediction = model.forward(xt, tf, obs, training, Streams.key(seed, Streams.DROPOUT, step));
-        Tensor target = config.noiseScheduler().predictionType() == Prediction.EPSILON ? eps : action;
-        Ops.mseForward(prediction, target, null, lossValue);
+        Ops.mseForward(prediction, target, weight, lossValue);
         lastPrediction = prediction;
         lastTarget = target;
+        lastWeight = weight;
         return lossValue.item();
     }
 
@@ -174,7 +237,7 @@ public final class LowdimPolicy implements AutoCloseable {
         }
         Ops.fill(lossGrad, lossScale);
         Tensor d = dPrediction.zeros(lastPrediction.shape());
-        Ops.mseBackward(lastPrediction, lastTarget, null, lossGrad, d);
+        Ops.mseBackward(lastPrediction, lastTarget, lastWeight, lossGrad, d);
         model.backward(d);
     }
 
@@ -253,6 +316,24 @@ public final class LowdimPolicy implements AutoCloseable {
             chunk = out.toFloatArray();
         }
         return normalizer.unnormalize("action", chunk);
+    }
+
+    /**
+     * Samples action chunks for conditions already in the denoiser's space: cond (B, To, conditionDim), normalised
+     * observations with the domain label columns when the policy has them (a training batch's obs); out (B, H, Da)
+     * normalised chunks. The sampling noise comes from the seed of {@link #setSeed}, as for predictAction. Afterwards
+     * {@code model().lastMemory()} and {@code model().lastFinalActivations()} hold the last denoising step's
+     * activations (the analysis reads them).
+     */
+    public void sampleNormalized(Tensor cond, Tensor out) {
+        int b = cond.dim(0);
+        if (!cond.hasShape(b, config.nObsSteps(), config.conditionDim())
+                || !out.hasShape(b, config.horizon(), config.actionDim())) {
+            throw new IllegalArgumentException("sampleNormalized: cond " + cond.shapeString() + " and out "
+                    + out.shapeString() + ", expected (B, " + config.nObsSteps() + ", " + config.conditionDim()
+                    + ") and (B, " + config.horizon() + ", " + config.actionDim() + ")");
+        }
+        sampler(b).sample(cond, Streams.key(samplingSeed, Streams.SAMPLING, samplingCalls++), 0, out);
     }
 
     /** The Ta executed actions of each chunk, (B, Ta, Da), from {@link #predictActionChunk}'s (B, H, Da). */
@@ -402,7 +483,8 @@ public final class LowdimPolicy implements AutoCloseable {
         closeSampler();
         model.close();
         trainScheduler.close();
-        for (Buffer buf : new Buffer[] {timestepsInt, timestepsFloat, noise, noisy, dPrediction}) {
+        for (Buffer buf : new Buffer[] {timestepsInt, timestepsFloat, noise, noisy, dPrediction, minSteps,
+                ambientNoise, ambientTarget, lossWeight}) {
             buf.close();
         }
         lossValue.close();

@@ -14,6 +14,7 @@ public final class LowdimSimPolicy implements BatchPolicy {
     private final LowdimPolicy policy;
     private final List<String> obsKeys;
     private final long seed;
+    private java.util.function.BiConsumer<float[], Integer> chunkListener;
 
     /**
      * @param obsKeys the observation keys the policy was trained on (task.dataset.obs_keys)
@@ -29,6 +30,15 @@ public final class LowdimSimPolicy implements BatchPolicy {
                         + " policies take agent_pos, keypoints and state");
             }
         }
+    }
+
+    /**
+     * Hears every predicted chunk, (B, H, Da) in data units with its batch size B, before its executed actions are
+     * returned (the analysis attributes them to training chunks).
+     */
+    public LowdimSimPolicy onChunks(java.util.function.BiConsumer<float[], Integer> listener) {
+        this.chunkListener = listener;
+        return this;
     }
 
     @Override
@@ -61,7 +71,11 @@ public final class LowdimSimPolicy implements BatchPolicy {
                 }
             }
         }
-        float[] actions = policy.executedActions(policy.predictActionChunk(obs, batch), batch);
+        float[] chunk = policy.predictActionChunk(obs, batch);
+        if (chunkListener != null) {
+            chunkListener.accept(chunk, batch);
+        }
+        float[] actions = policy.executedActions(chunk, batch);
         int ta = policy.config().nActionSteps();
         int da = policy.config().actionDim();
         if (da != 2) {

@@ -111,6 +111,8 @@ public final class TransformerForDiffusion implements Denoiser, AutoCloseable {
     private boolean hasCond;
     private Tensor lastSampleGrad;
     private Tensor lastCondGrad;
+    private Tensor lastMemory;         // (B, Tc, C) or null (BERT variant)
+    private Tensor lastFinal;          // (B, horizon, C): the trunk's output before ln_f
 
     public TransformerForDiffusion(Backend backend, TransformerForDiffusionConfig config) {
         this(backend, config, DEFAULT_PREFIX);
@@ -321,8 +323,10 @@ public final class TransformerForDiffusion implements Denoiser, AutoCloseable {
             Tensor tr = trunk.get(b, h, c); // x[:, 1:, :]
             Ops.splitHeads(x.view(b, 1, tokens * c), c, tr.view(b, 1, 1, h * c), false);
             x = tr;
+            lastMemory = null;
         } else {
             Tensor memory = encode(temb, cond, b, training, seed);
+            lastMemory = memory;
             Tensor sum = sampleSum.get(b, tokens, c);
             Ops.addBroadcast(inEmb, posEmb.value().view(tokens, c), sum);
             x = dropSample.forward(sum, training, seed);
@@ -330,7 +334,28 @@ public final class TransformerForDiffusion implements Denoiser, AutoCloseable {
                 x = layer.forward(x, memory, config.causalAttn(), memoryMask, training, seed);
             }
         }
+        lastFinal = x;
         return head.forward(lnF.forward(x));
+    }
+
+    /**
+     * The condition tokens after the condition encoder (the decoder's memory) of the last forward, (B, Tc, C): token 0
+     * is the diffusion step, tokens 1..To the observation steps; null in the BERT variant. A buffer of the model,
+     * valid until the next forward (for analysis: probes on the observation embeddings).
+     */
+    public Tensor lastMemory() {
+        return lastMemory;
+    }
+
+    /**
+     * The final activations of the last forward, (B, horizon, C): the decoder's output before the last LayerNorm and
+     * the head. A buffer of the model, valid until the next forward (for analysis).
+     */
+    public Tensor lastFinalActivations() {
+        if (lastFinal == null) {
+            throw new IllegalStateException("TransformerForDiffusion: no forward yet");
+        }
+        return lastFinal;
     }
 
     /** The condition tokens through the condition encoder: the memory (B, Tc, C). */

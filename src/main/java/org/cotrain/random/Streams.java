@@ -12,6 +12,10 @@ public final class Streams {
     public static final long TIMESTEPS = 0x54494D45L;  // "TIME"
     /** Noise added to the training batches. */
     public static final long NOISE = 0x4E4F4953L;      // "NOIS"
+    /** Ambient diffusion: the noise taking a corrupt sample's observation x_{t_n} to x_t. */
+    public static final long AMBIENT_NOISE = 0x414D4249L; // "AMBI"
+    /** The noise-level classifier of ambient diffusion: its initialisation, batches, steps and noise. */
+    public static final long NOISE_CLASSIFIER = 0x4E4C434CL; // "NLCL"
     /** Dropout masks of the training forward passes. */
     public static final long DROPOUT = 0x44524F50L;    // "DROP"
     /** Noise of the sampling loop. */

@@ -7,12 +7,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.cotrain.ambient.AmbientMixing;
+import org.cotrain.ambient.NoiseLevelAnnotations;
 import org.cotrain.backend.Backend;
 import org.cotrain.config.Config;
 import org.cotrain.config.CotrainConfig;
@@ -22,6 +25,7 @@ import org.cotrain.data.Batch;
 import org.cotrain.data.LinearNormalizer;
 import org.cotrain.data.LowDimDataset;
 import org.cotrain.data.MixtureDataset;
+import org.cotrain.data.NoiseAwareMixing;
 import org.cotrain.data.Prefetcher;
 import org.cotrain.io.AtomicFiles;
 import org.cotrain.io.Safetensors;
@@ -51,6 +55,8 @@ public final class Trainer {
     public static final String CHECKPOINT = "checkpoints/latest.safetensors";
     public static final String STEP_METADATA = "cotrain.global_step";
     public static final String SEED_METADATA = "cotrain.seed";
+    /** Digest of the classifier's noise levels a run trained with (ambient diffusion with t_n = classifier). */
+    public static final String NOISE_LEVELS_METADATA = "cotrain.ambient.noise_levels";
 
     /** What a finished (or stopped) run reached. */
     public record Result(long steps, long totalSteps, double lastTrainLoss, double lastValLoss, Path checkpoint,
@@ -65,6 +71,7 @@ public final class Trainer {
     private long stopAfterStep = Long.MAX_VALUE;
     private boolean showProgress = true;
     private final CountDownLatch finished = new CountDownLatch(1);
+    private String noiseLevelsDigest; // null unless the run uses classifier noise levels
 
     public Trainer(Config rawConfig, Path runDir, Backend backend, PrintStream log) {
         this.rawConfig = rawConfig;
@@ -133,9 +140,11 @@ public final class Trainer {
                             + savedSeed + ", this config has " + seed + "; resuming would not continue that run");
                 }
             }
-            MixtureDataset mixture = new MixtureDataset(datasets, weights(config.task().dataset(), datasets),
-                    policy.normalizer(), config.horizon(), config.nObsSteps(), config.nActionSteps(), batchSize,
-                    seed).withDomainLabels(config.cotrain().domainConditioning());
+            MixtureDataset mixture = trainingMixture(config, datasets, policy.normalizer());
+            String ambientLine = "";
+            if (config.cotrain().ambient().enabled()) {
+                ambientLine = "; " + setUpAmbient(mixture, resumeFrom);
+            }
             long windows = 0;
             for (int j = 0; j < mixture.numDatasets(); j++) {
                 windows += mixture.trainSampler(j).size();
@@ -155,10 +164,10 @@ public final class Trainer {
             List<Parameter> params = policy.model().parameters();
             Files.writeString(runDir.resolve("config.yaml"), rawConfig.toYaml(), StandardCharsets.UTF_8);
             log.printf(Locale.ROOT, "cotrain train: %s on %s; %d parameters; %d datasets (%s), %d training windows,"
-                            + " %d validation windows; %d steps (epochs of %d) of batch %d%s%s%n", config.name(),
+                            + " %d validation windows; %d steps (epochs of %d) of batch %d%s%s%s%n", config.name(),
                     backend.description(), policy.model().parameterCount(), datasets.size(),
                     describeWeights(mixture), windows, mixture.validationSize(), totalSteps, stepsPerEpoch, batchSize,
-                    config.cotrain().domainConditioning() ? "; domain-conditioned" : "",
+                    config.cotrain().domainConditioning() ? "; domain-conditioned" : "", ambientLine,
                     resume ? "; resuming at step " + startStep : "");
 
             try (AdamW optimizer = new AdamW(params, (float) config.optimizer().beta1(),
@@ -201,7 +210,10 @@ public final class Trainer {
                 if (step % accumulate == 0) {
                     policy.model().zeroGrad();
                 }
-                float loss = policy.loss(actions, obs, seed, step, true);
+                // ambient diffusion: the mixture drew each sample's step with its dataset; else the policy draws it
+                float loss = batch.timesteps() == null ? policy.loss(actions, obs, seed, step, true)
+                        : policy.loss(actions, obs, batch.timesteps(), batch.minNoiseSteps(),
+                                config.cotrain().ambient().lossWeighting(), seed, step, true);
                 if (!Float.isFinite(loss)) {
                     throw diverged(step, "loss", loss, batch, policy);
                 }
@@ -351,12 +363,46 @@ public final class Trainer {
         Safetensors.Writer w = Safetensors.writer().metadata("format", "pt")
                 .metadata(LowdimPolicy.CONFIG_METADATA, rawConfig.toYaml())
                 .metadata(STEP_METADATA, Long.toString(step)).metadata(SEED_METADATA, Long.toString(seed));
+        if (noiseLevelsDigest != null) {
+            w.metadata(NOISE_LEVELS_METADATA, noiseLevelsDigest);
+        }
         policy.addTo(w);
         if (ema != null) {
             ema.addTo(w);
         }
         optimizer.addTo(w);
         AtomicFiles.write(checkpointPath(), w::write);
+    }
+
+    /**
+     * Ambient diffusion: the classifier's noise levels (from their sidecar files, or annotated now), then the mixing
+     * that draws each sample's step before its dataset. A resumed run checks that it has the noise levels the
+     * checkpoint was trained with (the classifier is deterministic on one backend, so a lost sidecar is recomputed
+     * identically; a changed dataset or setting is an error). Returns a line for the log.
+     */
+    private String setUpAmbient(MixtureDataset mixture, Safetensors resumeFrom) {
+        var ambient = config.cotrain().ambient();
+        int numTimesteps = config.policy().noiseScheduler().numTrainTimesteps();
+        Map<Integer, NoiseLevelAnnotations.Annotation> annotations = NoiseLevelAnnotations.forTraining(config,
+                mixture, backend, log);
+        Map<Integer, int[]> tn = new LinkedHashMap<>();
+        annotations.forEach((j, a) -> {
+            tn.put(j, a.tn());
+            log.printf(Locale.ROOT, "cotrain ambient: %s: %s%n", a.file().getFileName(), a.summary(numTimesteps));
+        });
+        if (!annotations.isEmpty()) {
+            noiseLevelsDigest = NoiseLevelAnnotations.digest(annotations);
+            String saved = resumeFrom == null ? null : resumeFrom.metadata().get(NOISE_LEVELS_METADATA);
+            if (resumeFrom != null && !noiseLevelsDigest.equals(saved)) {
+                throw new IllegalArgumentException(checkpointPath() + " was trained with other noise levels than the"
+                        + " classifier gives now (" + (saved == null ? "none recorded" : "digest " + saved) + ", now "
+                        + noiseLevelsDigest + "): the data, cotrain.ambient.classifier.* or the backend changed;"
+                        + " resuming would not continue that run");
+            }
+        }
+        NoiseAwareMixing mixing = AmbientMixing.of(ambient, numTimesteps, mixture, tn);
+        mixture.withNoiseAwareMixing(mixing);
+        return AmbientMixing.describe(ambient, mixing);
     }
 
     private EmaDecay emaDecay() {
@@ -386,6 +432,14 @@ public final class Trainer {
             out.add(data);
         }
         return out;
+    }
+
+    /** The mixture training batches come from: the config's weights, window sizes, batch size, seed and labels. */
+    public static MixtureDataset trainingMixture(TrainConfig config, List<LowDimDataset> datasets,
+                                                 LinearNormalizer normalizer) {
+        return new MixtureDataset(datasets, weights(config.task().dataset(), datasets), normalizer, config.horizon(),
+                config.nObsSteps(), config.nActionSteps(), config.dataloader().batchSize(), config.training().seed())
+                .withDomainLabels(config.cotrain().domainConditioning());
     }
 
     private static double[] weights(DatasetConfig d, List<LowDimDataset> datasets) {

@@ -148,7 +148,8 @@ class ConfigTest {
                 + " optimizer.learning_rate?", error(() -> c.withOverrides("optimiser.learning_rate=1")).getMessage());
         // A key given without its section: every key it could be.
         assertEquals("override 'batch_size=8': unknown key batch_size; did you mean dataloader.batch_size or"
-                + " val_dataloader.batch_size?", error(() -> c.withOverrides("batch_size=8")).getMessage());
+                + " val_dataloader.batch_size or cotrain.ambient.classifier.batch_size?",
+                error(() -> c.withOverrides("batch_size=8")).getMessage());
         assertTrue(error(() -> c.withOverrides("logging.mode=offline")).getMessage()
                 .contains("a Diffusion Policy key that cotrain does not use"));
         assertTrue(error(() -> c.withOverrides("task.dataset.zarr_path=x.zarr")).getMessage()

@@ -116,4 +116,56 @@ class TrainConfigTest {
         assertEquals("task.dataset.path must be non-empty text or a non-empty list of distinct texts, got [] (override"
                 + " task.dataset.path=[])", error("task.dataset.path=[]"));
     }
+
+    @Test
+    void ambientKeys() {
+        TrainConfig off = Config.load(Presets.SMALL_CPU).toTrainConfig();
+        assertEquals(false, off.cotrain().ambient().enabled());
+        TrainConfig t = Config.load(Presets.SMALL_CPU, List.of("task.dataset.path=[r.hdf5, s.hdf5, u.hdf5]",
+                "cotrain.ambient.t_n=[null, 30, classifier]", "cotrain.ambient.alpha_schedule=step",
+                "cotrain.ambient.alpha_step_t=20")).toTrainConfig();
+        AmbientConfig a = t.cotrain().ambient();
+        assertEquals("[null, 30, classifier]", a.datasets().toString());
+        assertEquals(true, a.usesClassifier());
+        assertEquals(0.9, a.cleanProbability(19, 100));
+        assertEquals(0.5, a.cleanProbability(20, 100));
+        AmbientConfig linear = Config.load(Presets.SMALL_CPU, List.of("task.dataset.path=[r.hdf5, s.hdf5]",
+                "cotrain.ambient.t_n=[null, 0]", "cotrain.ambient.alpha_schedule=linear",
+                "cotrain.ambient.alpha_low_noise=1", "cotrain.ambient.alpha_high_noise=0")).toTrainConfig().cotrain()
+                .ambient();
+        assertEquals(1.0, linear.cleanProbability(0, 100));
+        assertEquals(0.0, linear.cleanProbability(99, 100));
+        assertEquals(Double.NaN, off.cotrain().ambient().cleanProbability(5, 100));
+
+        String two = "task.dataset.path=[r.hdf5, s.hdf5]";
+        String tnExpected = "cotrain.ambient.t_n must be null or a list of one entry per file of task.dataset.path (2),"
+                + " each null (clean), a diffusion step in [0, 99] (corrupt below it) or 'classifier', with at least"
+                + " one clean and one corrupt dataset, got ";
+        assertEquals(tnExpected + "[null, 100] (override cotrain.ambient.t_n=[null, 100])",
+                error(two, "cotrain.ambient.t_n=[null, 100]"));
+        assertEquals(tnExpected + "[null] (override cotrain.ambient.t_n=[null])", error(two, "cotrain.ambient.t_n=[null]"));
+        assertEquals(tnExpected + "[null, null] (override cotrain.ambient.t_n=[null, null])",
+                error(two, "cotrain.ambient.t_n=[null, null]"));
+        assertEquals(tnExpected + "[null, 'classify'] (override cotrain.ambient.t_n=[null, classify])",
+                error(two, "cotrain.ambient.t_n=[null, classify]"));
+        assertEquals("cotrain.ambient.buffer must be >= 1 with cotrain.ambient.loss=ambient (the ambient loss divides"
+                + " by s_t^2 - s_tn^2, so a corrupt sample needs t > t_n), got 0 (override cotrain.ambient.buffer=0)",
+                error(two, "cotrain.ambient.t_n=[null, 30]", "cotrain.ambient.buffer=0"));
+        assertEquals("cotrain.ambient.loss must be one of denoise, ambient, got 'plain' (override"
+                + " cotrain.ambient.loss=plain)", error("cotrain.ambient.loss=plain"));
+        assertEquals("cotrain.ambient.t_max must be >= t_n + buffer = 31 of dataset 1 (else its samples are never"
+                + " drawn), or null, got 20 (override cotrain.ambient.t_max=20)",
+                error(two, "cotrain.ambient.t_n=[null, 30]", "cotrain.ambient.t_max=20"));
+        assertEquals("cotrain.ambient.alpha_step_t must be an integer in [1, 99] (inside the 100 diffusion steps) with"
+                + " alpha_schedule=step, got 0 (override cotrain.ambient.alpha_step_t=0)",
+                error("cotrain.ambient.alpha_schedule=step", "cotrain.ambient.alpha_step_t=0"));
+        assertEquals("cotrain.ambient.classifier.epsilon must be a number in [0, 0.5), got 0.5 (override"
+                + " cotrain.ambient.classifier.epsilon=0.5)", error("cotrain.ambient.classifier.epsilon=0.5"));
+        assertEquals("cotrain.ambient.alpha_high_noise must be a number in [0, 1], got 1.5 (override"
+                + " cotrain.ambient.alpha_high_noise=1.5)", error("cotrain.ambient.alpha_high_noise=1.5"));
+        ConfigException unknown = assertThrows(ConfigException.class,
+                () -> Config.load(Presets.SMALL_CPU).withOverrides("cotrain.ambient.tn=[null, 3]"));
+        assertEquals("override 'cotrain.ambient.tn=[null, 3]': unknown key cotrain.ambient.tn; did you mean"
+                + " cotrain.ambient.t_n?", unknown.getMessage());
+    }
 }

@@ -1,0 +1,297 @@
+package org.cotrain.analysis;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ForkJoinPool;
+import org.cotrain.backend.Backend;
+import org.cotrain.config.Config;
+import org.cotrain.config.TrainConfig;
+import org.cotrain.data.Batch;
+import org.cotrain.data.DomainLabels;
+import org.cotrain.data.LowDimDataset;
+import org.cotrain.data.MixtureDataset;
+import org.cotrain.io.Json;
+import org.cotrain.io.Safetensors;
+import org.cotrain.policy.LowdimPolicy;
+import org.cotrain.policy.LowdimSimPolicy;
+import org.cotrain.random.Streams;
+import org.cotrain.sim.EnvConfig;
+import org.cotrain.sim.Evaluator;
+import org.cotrain.tensor.Tensor;
+import org.cotrain.train.Trainer;
+
+/**
+ * What a trained policy makes of real and sim data (MISSION.md, "Analysis"). The first dataset is "real" (the
+ * target data), every other one "sim".
+ * <ul>
+ *   <li>Probes: equal numbers of training windows of real and sim data are fed to the policy as in training (their
+ *       normalised observations, with the domain label when the policy is domain conditioned); the policy samples
+ *       an action chunk for each (DDIM), and at its last denoising step two embeddings are read: the observation
+ *       embeddings (the observation tokens after the condition encoder, (To, C)) and the final activations (the
+ *       decoder's output before its last LayerNorm and head, (H, C)). A {@link LogisticProbe} on each tells how
+ *       well sim and real can be separated there, on held-out windows.</li>
+ *   <li>kNN attribution (with rollouts): the policy runs episodes in a sandbox environment; every action chunk it
+ *       predicts is compared (normalised, Euclidean) with all the training chunks of real and sim data, and the
+ *       share of real chunks among its k nearest is averaged ({@link NearestNeighbours}). The pool's own share of
+ *       real chunks is the level of no preference.</li>
+ * </ul>
+ * Everything goes through the policy's condition pipeline and the denoiser's activations, so it holds for image
+ * policies once their encoder sits in that pipeline.
+ */
+public final class PolicyAnalysis {
+
+    /**
+     * @param samplesPerDataset windows per dataset for the probes (fewer when a dataset has fewer)
+     * @param ddimSteps         DDIM steps of the sampling whose last step the embeddings come from
+     * @param testFraction      held-out share of the probes
+     * @param l2                the probes' weight penalty
+     * @param rollouts          episodes for kNN attribution (0: none)
+     * @param env               where they run
+     * @param k                 neighbours per predicted chunk
+     * @param seed              seed of the window choice, the split, the sampling noise and the initial conditions
+     * @param batch             episodes stepped together
+     */
+    public record Options(int samplesPerDataset, int ddimSteps, double testFraction, double l2, int rollouts,
+                          EnvConfig env, int k, long seed, int batch) {}
+
+    /** The kNN attribution of a policy's rollouts. */
+    public record Attribution(String env, int episodes, double successRate, int queries, int k, double realFraction,
+                              double poolRealShare, int poolReal, int poolSim) {}
+
+    /** What {@link #run} measured; attribution is null without rollouts. */
+    public record Report(Path checkpoint, List<Path> data, int samplesPerDataset, int ddimSteps, double l2,
+                         LogisticProbe.Result observationProbe, LogisticProbe.Result finalActivationProbe,
+                         Attribution attribution) {
+
+        /** A few lines for people. */
+        public String summary() {
+            StringBuilder sb = new StringBuilder();
+            sb.append(String.format(Locale.ROOT, "sim-vs-real probe (logistic regression, %d windows per dataset,"
+                    + " held-out accuracy; majority baseline %.3f):%n", samplesPerDataset,
+                    observationProbe.majorityBaseline()));
+            sb.append(String.format(Locale.ROOT, "  observation embeddings (%d dims): %.3f (train %.3f)%n",
+                    observationProbe.dims(), observationProbe.testAccuracy(), observationProbe.trainAccuracy()));
+            sb.append(String.format(Locale.ROOT, "  final activations (%d dims): %.3f (train %.3f)%n",
+                    finalActivationProbe.dims(), finalActivationProbe.testAccuracy(),
+                    finalActivationProbe.trainAccuracy()));
+            if (attribution != null) {
+                Attribution a = attribution;
+                sb.append(String.format(Locale.ROOT, "kNN attribution (%d episodes on %s, success %.3f): %d predicted"
+                        + " chunks, %.3f of their %d nearest training chunks are real (the pool is %.3f real: %d"
+                        + " real, %d sim)%n", a.episodes(), a.env(), a.successRate(), a.queries(), a.realFraction(),
+                        a.k(), a.poolRealShare(), a.poolReal(), a.poolSim()));
+            }
+            return sb.toString();
+        }
+
+        public String toJson() {
+            StringBuilder sb = new StringBuilder("{\n");
+            sb.append("  \"checkpoint\": ").append(Json.quote(checkpoint.toString())).append(",\n");
+            sb.append("  \"data\": [");
+            for (int i = 0; i < data.size(); i++) {
+                sb.append(i == 0 ? "" : ", ").append(Json.quote(data.get(i).toString()));
+            }
+            sb.append("],\n");
+            sb.append(String.format(Locale.ROOT, "  \"probe\": {\"samples_per_dataset\": %d, \"ddim_steps\": %d,"
+                    + " \"l2\": %s,%n", samplesPerDataset, ddimSteps, num(l2)));
+            sb.append("    \"observation_embeddings\": ").append(json(observationProbe)).append(",\n");
+            sb.append("    \"final_activations\": ").append(json(finalActivationProbe)).append("},\n");
+            if (attribution == null) {
+                sb.append("  \"knn\": null\n");
+            } else {
+                Attribution a = attribution;
+                sb.append(String.format(Locale.ROOT, "  \"knn\": {\"env\": %s, \"episodes\": %d, \"success_rate\": %s,"
+                        + " \"queries\": %d, \"k\": %d, \"real_fraction\": %s, \"pool_real_share\": %s,"
+                        + " \"pool_real\": %d, \"pool_sim\": %d}%n", Json.quote(a.env()), a.episodes(),
+                        num(a.successRate()), a.queries(), a.k(), num(a.realFraction()), num(a.poolRealShare()),
+                        a.poolReal(), a.poolSim()));
+            }
+            return sb.append("}\n").toString();
+        }
+
+        private static String json(LogisticProbe.Result r) {
+            return String.format(Locale.ROOT, "{\"dims\": %d, \"n_train\": %d, \"n_test\": %d, \"train_accuracy\": %s,"
+                    + " \"test_accuracy\": %s, \"majority_baseline\": %s}", r.dims(), r.trainSize(), r.testSize(),
+                    num(r.trainAccuracy()), num(r.testAccuracy()), num(r.majorityBaseline()));
+        }
+
+        private static String num(double v) {
+            return String.format(Locale.ROOT, "%.6g", v);
+        }
+    }
+
+    private PolicyAnalysis() {}
+
+    /**
+     * @param data the files to analyse (real first), or null for the checkpoint's own training data (its
+     *             task.dataset.path with the same subsets)
+     */
+    public static Report run(Path checkpoint, List<Path> data, Options o, Backend backend, ForkJoinPool pool,
+                             PrintStream log) throws IOException {
+        String yaml = Safetensors.read(checkpoint).metadata().get(LowdimPolicy.CONFIG_METADATA);
+        if (yaml == null) {
+            throw new IllegalArgumentException(checkpoint + ": no " + LowdimPolicy.CONFIG_METADATA + " metadata; not a"
+                    + " cotrain policy or checkpoint");
+        }
+        Config config = Config.fromYaml(yaml, checkpoint + " metadata");
+        TrainConfig trained = config.toTrainConfig();
+        if (data != null) {
+            if (trained.cotrain().domainConditioning() && data.size() != trained.task().dataset().paths().size()) {
+                throw new IllegalArgumentException("--data lists " + data.size() + " files, but the policy is domain"
+                        + " conditioned on " + trained.task().dataset().paths().size() + " datasets: list as many, in"
+                        + " the training order");
+            }
+            List<String> names = data.stream().map(Path::toString).toList();
+            // all training demos of the given files; ambient settings are about training, not analysis
+            config = config.withOverrides("task.dataset.path=[" + String.join(",", names) + "]",
+                    "task.dataset.weights=null", "cotrain.dataset_max_train_episodes=null", "cotrain.ambient.t_n=null");
+        }
+        TrainConfig tc = config.toTrainConfig();
+        List<LowDimDataset> datasets = Trainer.loadDatasets(tc.task().dataset(), tc.cotrain());
+        if (datasets.size() < 2) {
+            throw new IllegalArgumentException("analysis needs real and sim data (two or more files), got "
+                    + tc.task().dataset().paths());
+        }
+        try (LowdimPolicy policy = LowdimPolicy.load(checkpoint, backend)) {
+            MixtureDataset mixture = Trainer.trainingMixture(tc, datasets, policy.normalizer());
+            policy.setSampling(LowdimPolicy.Sampling.ddim(o.ddimSteps()));
+            policy.setSeed(Streams.key(o.seed(), Streams.SAMPLING, 1));
+            int n = o.samplesPerDataset();
+            for (int j = 0; j < datasets.size(); j++) {
+                n = Math.min(n, mixture.trainSampler(j).size());
+            }
+            if (n < 2) {
+                throw new IllegalArgumentException("a dataset has fewer than 2 training windows: nothing to probe");
+            }
+            log.printf(Locale.ROOT, "cotrain analyze: %s; probes on %d windows of each of %d datasets, embeddings at"
+                    + " the last of %d DDIM steps%n", checkpoint, n, datasets.size(), o.ddimSteps());
+            Features f = features(policy, mixture, n, o.seed());
+            LogisticProbe.Result obsProbe = LogisticProbe.evaluate(f.observation, f.label, o.testFraction(), o.l2(),
+                    Streams.key(o.seed(), Streams.SPLIT, 1));
+            LogisticProbe.Result finalProbe = LogisticProbe.evaluate(f.finalActivations, f.label, o.testFraction(),
+                    o.l2(), Streams.key(o.seed(), Streams.SPLIT, 2));
+            Attribution attribution = o.rollouts() > 0 ? attribute(policy, mixture, tc, o, pool, log) : null;
+            return new Report(checkpoint, tc.task().dataset().paths(), n, o.ddimSteps(), o.l2(), obsProbe, finalProbe,
+                    attribution);
+        }
+    }
+
+    private record Features(double[][] observation, double[][] finalActivations, int[] label) {}
+
+    /** The two embeddings of n random training windows per dataset (label 0: the first dataset, 1: the others). */
+    private static Features features(LowdimPolicy policy, MixtureDataset mixture, int n, long seed) {
+        int datasets = mixture.numDatasets();
+        int to = mixture.nObsSteps();
+        int dobs = mixture.obsDim();
+        int h = mixture.horizon();
+        int total = n * datasets;
+        double[][] obsFeatures = new double[total][];
+        double[][] finalFeatures = new double[total][];
+        int[] label = new int[total];
+        int row = 0;
+        int chunk = 256;
+        Backend backend = policy.backend();
+        for (int j = 0; j < datasets; j++) {
+            int[] chosen = LogisticProbe.permutation(mixture.trainSampler(j).size(), Streams.key(seed, Streams.SPLIT,
+                    100 + j));
+            for (int first = 0; first < n; first += chunk) {
+                int b = Math.min(chunk, n - first);
+                float[] obs = new float[b * to * dobs];
+                for (int i = 0; i < b; i++) {
+                    Batch w = mixture.trainWindows(j, chosen[first + i], 1);
+                    System.arraycopy(w.obs(), 0, obs, i * to * dobs, to * dobs);
+                }
+                int numDomains = policy.config().numDomains();
+                if (numDomains > 0) {
+                    int[] domain = new int[b];
+                    java.util.Arrays.fill(domain, j);
+                    obs = DomainLabels.append(obs, b, to, dobs, domain, numDomains);
+                }
+                try (Tensor cond = backend.of(obs, b, to, policy.config().conditionDim());
+                     Tensor out = backend.empty(b, h, policy.config().actionDim())) {
+                    policy.sampleNormalized(cond, out);
+                    Tensor memory = policy.model().lastMemory();
+                    if (memory == null) {
+                        throw new IllegalArgumentException("the policy's denoiser has no condition encoder (BERT"
+                                + " variant): no observation embeddings to probe");
+                    }
+                    float[] mem = memory.toFloatArray();                                  // (B, 1 + To, C)
+                    float[] fin = policy.model().lastFinalActivations().toFloatArray();   // (B, H, C)
+                    int c = memory.dim(2);
+                    int tc = memory.dim(1);
+                    for (int i = 0; i < b; i++) {
+                        double[] o = new double[(tc - 1) * c];   // the observation tokens, not the step token
+                        for (int k = 0; k < o.length; k++) {
+                            o[k] = mem[(i * tc + 1) * c + k];
+                        }
+                        double[] fa = new double[h * c];
+                        for (int k = 0; k < fa.length; k++) {
+                            fa[k] = fin[i * h * c + k];
+                        }
+                        obsFeatures[row] = o;
+                        finalFeatures[row] = fa;
+                        label[row] = j == 0 ? 0 : 1;
+                        row++;
+                    }
+                }
+            }
+        }
+        return new Features(obsFeatures, finalFeatures, label);
+    }
+
+    /** Rollouts in the environment, then the kNN attribution of every predicted chunk to the training chunks. */
+    private static Attribution attribute(LowdimPolicy policy, MixtureDataset mixture, TrainConfig tc, Options o,
+                                         ForkJoinPool pool, PrintStream log) throws IOException {
+        List<float[]> predicted = new ArrayList<>();
+        LowdimSimPolicy sim = new LowdimSimPolicy(policy, tc.task().dataset().obsKeys(), o.seed())
+                .onChunks((chunk, b) -> predicted.add(policy.normalizer().normalize("action", chunk)));
+        log.printf(Locale.ROOT, "cotrain analyze: %d episodes on %s for kNN attribution%n", o.rollouts(),
+                o.env().name());
+        Evaluator.Result r = Evaluator.evaluate("analysis", o.env(), sim, o.rollouts(), o.seed(), o.batch(), false, 0,
+                null, pool, null);
+        int d = mixture.horizon() * mixture.actionDim();
+        int queries = 0;
+        for (float[] p : predicted) {
+            queries += p.length / d;
+        }
+        float[] q = new float[queries * d];
+        int at = 0;
+        for (float[] p : predicted) {
+            System.arraycopy(p, 0, q, at, p.length);
+            at += p.length;
+        }
+        int poolSize = 0;
+        for (int j = 0; j < mixture.numDatasets(); j++) {
+            poolSize += mixture.trainSampler(j).size();
+        }
+        float[] chunks = new float[poolSize * d];
+        boolean[] real = new boolean[poolSize];
+        int row = 0;
+        int realCount = 0;
+        for (int j = 0; j < mixture.numDatasets(); j++) {
+            int size = mixture.trainSampler(j).size();
+            if (size == 0) {
+                continue;
+            }
+            Batch all = mixture.trainWindows(j, 0, size);
+            System.arraycopy(all.actions(), 0, chunks, row * d, size * d);
+            for (int i = 0; i < size; i++) {
+                real[row + i] = j == 0;
+            }
+            realCount += j == 0 ? size : 0;
+            row += size;
+        }
+        int k = Math.min(o.k(), poolSize);
+        double[] fractions = NearestNeighbours.realFractions(chunks, real, q, d, k);
+        double mean = 0;
+        for (double v : fractions) {
+            mean += v / fractions.length;
+        }
+        return new Attribution(o.env().name(), r.trials(), r.successRate(), queries, k, mean,
+                realCount / (double) poolSize, realCount, poolSize - realCount);
+    }
+}
