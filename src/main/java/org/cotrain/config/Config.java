@@ -83,7 +83,7 @@ public final class Config {
 
     /** A config from YAML text; {@code source} says where it came from in error messages. */
     public static Config fromYaml(String yaml, String source) {
-        Map<String, Object> tree = YamlTree.parse(yaml, source);
+        Map<String, Object> tree = Schema.get().withCotrainDefaults(YamlTree.parse(yaml, source));
         Schema.get().check(tree, source);
         return new Config(source, YamlTree.flatten(tree), Map.of(), List.of());
     }

@@ -11,6 +11,10 @@ import java.util.Set;
  * The known keys of a config: exactly the keys of the preset {@value Presets#PUSHT_LOWDIM_TRANSFORMER}, which is
  * Diffusion Policy's own config and so the natural schema. Types and ranges are TrainConfig's business; here a key
  * is known or not, a section or a single value. Unknown keys get the closest known key as a suggestion.
+ *
+ * <p>Every Diffusion Policy key must be present. cotrain's own section ({@code cotrain.*}) grows as features are
+ * added, so a key missing there takes the preset's value (see {@link #withCotrainDefaults}): configs and
+ * checkpoints written before a setting existed still load, with the behaviour they had.
  */
 final class Schema {
     /**
@@ -34,11 +38,16 @@ final class Schema {
 
     private static Schema instance;
 
+    /** cotrain's own settings: a key missing under it takes the preset's value. */
+    static final String COTRAIN_SECTION = "cotrain";
+
     private final List<String> leaves;      // dotted leaf keys, in the preset's order
     private final Set<String> sections;     // dotted section keys
+    private final Map<String, Object> defaults;  // leaf -> the preset's value
 
     private Schema(Map<String, Object> tree) {
-        this.leaves = List.copyOf(YamlTree.flatten(tree).keySet());
+        this.defaults = YamlTree.flatten(tree);
+        this.leaves = List.copyOf(defaults.keySet());
         this.sections = Set.copyOf(YamlTree.sections(tree));
     }
 
@@ -61,6 +70,23 @@ final class Schema {
 
     boolean isSection(String key) {
         return sections.contains(key);
+    }
+
+    /**
+     * The tree with every missing key of the {@value #COTRAIN_SECTION} section set to the preset's value (a key whose
+     * section is given as a single value stays missing: {@link #check} reports that). The new settings of each release
+     * default to the behaviour before them (e.g. cotrain.ambient.t_n: null, ambient diffusion off).
+     */
+    Map<String, Object> withCotrainDefaults(Map<String, Object> tree) {
+        Map<String, Object> flat = YamlTree.flatten(tree);
+        boolean added = false;
+        for (String key : leaves) {
+            if (key.startsWith(COTRAIN_SECTION + ".") && !flat.containsKey(key) && !hasAncestorIn(key, flat.keySet())) {
+                flat.put(key, defaults.get(key));
+                added = true;
+            }
+        }
+        return added ? YamlTree.unflatten(flat) : tree;
     }
 
     /**

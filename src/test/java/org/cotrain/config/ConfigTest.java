@@ -197,6 +197,25 @@ class ConfigTest {
     }
 
     @Test
+    void missingCotrainKeysTakeThePresetValuesSoOlderConfigsStillLoad() {
+        // a config (or a checkpoint's metadata) written before cotrain.ambient existed
+        String yaml = preset();
+        int at = yaml.indexOf("\n  ambient:\n");
+        assertTrue(at > 0, "the preset has a cotrain.ambient section");
+        int end = yaml.indexOf("\n  ", at + 1);
+        while (end > 0 && yaml.startsWith("\n    ", end)) {
+            end = yaml.indexOf("\n  ", end + 1);
+        }
+        String older = yaml.substring(0, at) + (end > 0 ? yaml.substring(end) : "\n");
+        assertTrue(!older.contains("ambient:"), older);
+        TrainConfig t = Config.fromYaml(older, "file old.yaml").toTrainConfig();
+        assertTrue(!t.cotrain().ambient().enabled(), "the new setting defaults to the old behaviour");
+        // Diffusion Policy's keys stay required
+        String noSeed = older.replace("  seed: 42\n  resume", "  resume");
+        assertTrue(error(() -> Config.fromYaml(noSeed, "file x.yaml")).getMessage().contains("missing key training.seed"));
+    }
+
+    @Test
     void sectionsAndValuesCannotSwap() {
         String yaml = preset().replace("horizon: 16\n", "horizon:\n  steps: 16\n");
         assertTrue(error(() -> Config.fromYaml(yaml, "f")).getMessage()

@@ -24,6 +24,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>4096x256x1024: the first FFN layer (256 -> 1024);</li>
  *   <li>4096x1024x256: the second FFN layer (1024 -> 256).</li>
  * </ul>
+ * and the same at batch-1 inference (16 action tokens; 3 condition tokens through the cross-attention's packed
+ * in-projection), where at most 32 rows go to cotrain's skinny kernel (native/src/matmul_skinny.cpp) instead of
+ * OpenBLAS.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -34,7 +37,8 @@ import org.openjdk.jmh.annotations.Warmup;
 public class MatmulBenchmarks extends KernelState {
 
     /** M x K x N. */
-    @Param({"4096x256x768", "4096x256x1024", "4096x1024x256"})
+    @Param({"4096x256x768", "4096x256x1024", "4096x1024x256", "16x256x768", "16x256x1024", "16x1024x256",
+            "3x256x768"})
     public String gemm;
 
     private Tensor x;
