@@ -317,7 +317,7 @@ void backward_weight_per_sample(const float* dy, const float* x, float* dw, cons
 // thread; otherwise (deep layers with 3x3 or 6x6 maps, a batch smaller than the thread count) batch them. A forced
 // or automatic per-sample choice also falls back to batching when its buffers would be large (many threads).
 // The thresholds come from ConvBenchmarks (benchmarks/RESULTS.md).
-constexpr int64_t kPerSampleMinPixels = 256;
+constexpr int64_t kPerSampleMinPixels = 64;
 constexpr int64_t kPerSampleScratchFloats = 32LL << 20;
 
 bool use_per_sample(const Shape& s, int64_t scratch_floats) {
