@@ -313,10 +313,11 @@ void backward_weight_per_sample(const float* dy, const float* x, float* dw, cons
     }
 }
 
-// AUTO: a per-sample GEMM is efficient when its skinny dimension P is wide and there are samples for every
-// thread; otherwise (deep layers with 3x3 or 6x6 maps, a batch smaller than the thread count) batch them. A forced
-// or automatic per-sample choice also falls back to batching when its buffers would be large (many threads).
-// The thresholds come from ConvBenchmarks (benchmarks/RESULTS.md).
+// AUTO: a per-sample GEMM is efficient when its skinny dimension P is wide enough, or when the convolution is
+// pointwise (no im2col copy at all), and there are samples for every thread; otherwise (3x3 convolutions on 6x6 and
+// 3x3 maps, a batch smaller than the thread count) samples are batched. A forced or automatic per-sample choice also
+// falls back to batching when its buffers would be large (many threads). The threshold comes from ConvBenchmarks
+// (benchmarks/RESULTS.md): per sample won on ResNet18's 42x42, 21x21 and 11x11 maps, batching on 6x6 and 3x3.
 constexpr int64_t kPerSampleMinPixels = 64;
 constexpr int64_t kPerSampleScratchFloats = 32LL << 20;
 
@@ -324,7 +325,7 @@ bool use_per_sample(const Shape& s, int64_t scratch_floats) {
     if (scratch_floats > kPerSampleScratchFloats) return false;
     const int strategy = g_strategy.load();
     if (strategy != CT_CONV_AUTO) return strategy == CT_CONV_PER_SAMPLE;
-    return s.p() >= kPerSampleMinPixels && s.n >= omp_get_max_threads();
+    return (s.p() >= kPerSampleMinPixels || s.pointwise()) && s.n >= omp_get_max_threads();
 }
 
 }  // namespace

@@ -16,6 +16,8 @@ Run it with the Python that has torch (Debian's python3-torch 1.13 and python3-t
     /usr/bin/python3 tools/pytorch/resnet18_gn_encoder.py            # writes src/test/resources/fixtures/
     /usr/bin/python3 tools/pytorch/resnet18_gn_encoder.py --check    # regenerates in memory, compares bytes
 
+    /usr/bin/python3 tools/pytorch/resnet18_gn_encoder.py --bench    # the encoder's speed, for benchmarks/RESULTS.md
+
 Fixture resnet18_gn_encoder.safetensors: one forward and backward of the full-size encoder (11,197,088
 parameters) on a batch of 2 uint8 96x96x3 frames cropped to 84x84 at given offsets. The 45 MB of float32 weights
 are not stored: both sides fill them from the same formula (below), so the file holds only
@@ -315,11 +317,69 @@ def fixture():
     return safetensors_bytes(tensors, meta), meta
 
 
+# ---- speed, side by side with cotrain's EncoderBenchmarks -----------------------------------------------------------
+
+def bench(threads, batch, repeat, warmup):
+    """Median ms of the encoder's evaluation forward and of a training forward + backward at the size of
+    EncoderBenchmarks (uint8 96x96 frames, 84x84 crops, DP's initialisation), on `threads` CPU threads."""
+    import time
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    enc = make_encoder()
+    frames = torch.randint(0, 256, (batch, IMAGE[0], IMAGE[1], 3), dtype=torch.uint8)
+    g = torch.randn(batch, FEATURES)
+    gen = torch.Generator().manual_seed(1)
+
+    def preprocess(train):
+        x = frames.permute(0, 3, 1, 2).float() / 255.0
+        if train:  # robomimic's random crop per sample, then the normaliser
+            tops = torch.randint(0, IMAGE[0] - CROP[0], (batch,), generator=gen).tolist()
+            lefts = torch.randint(0, IMAGE[1] - CROP[1], (batch,), generator=gen).tolist()
+            x = torch.stack([x[b, :, t:t + CROP[0], l:l + CROP[1]] for b, (t, l) in enumerate(zip(tops, lefts))])
+        else:
+            t, l = (IMAGE[0] - CROP[0]) // 2, (IMAGE[1] - CROP[1]) // 2
+            x = x[:, :, t:t + CROP[0], l:l + CROP[1]]
+        return x * 2.0 - 1.0
+
+    def forward():
+        with torch.no_grad():
+            enc.eval()
+            return enc(preprocess(False))
+
+    def train_step():
+        enc.train()
+        enc.zero_grad(set_to_none=False)
+        (enc(preprocess(True)) * g).sum().backward()
+
+    results = {}
+    for name, fn in (("forward", forward), ("train_step", train_step)):
+        for _ in range(warmup):
+            fn()
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - t0) * 1e3)
+        times.sort()
+        results[name] = times[len(times) // 2]
+    print(json.dumps(dict(torch=torch.__version__, threads=threads, batch=batch, image=list(IMAGE), crop=list(CROP),
+                          mkldnn=torch.backends.mkldnn.is_available(), forward_ms=round(results["forward"], 1),
+                          train_step_ms=round(results["train_step"], 1))))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--check", action="store_true", help="compare with the file on disk instead of writing")
     ap.add_argument("--out", default=FIXTURE_DIR)
+    ap.add_argument("--bench", action="store_true", help="time the encoder instead (EncoderBenchmarks' sizes)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--warmup", type=int, default=2)
     args = ap.parse_args()
+    if args.bench:
+        bench(args.threads, args.batch, args.repeat, args.warmup)
+        return
     data, meta = fixture()
     path = os.path.join(args.out, FIXTURE)
     print("%s: %d bytes; %s parameters, %d state_dict entries, %d gradients sampled"

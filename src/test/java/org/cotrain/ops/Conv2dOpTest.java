@@ -53,8 +53,8 @@ class Conv2dOpTest {
     /**
      * Odd image sizes (7x9), odd channel counts, stride 2 with padding, ResNet's 7x7/2 stem and 1x1/2 downsample, a
      * rectangular kernel with unequal strides and paddings, a kernel larger than its stride with padding 2, tiny 3x3
-     * maps (ResNet18's last stage on an 84x84 crop), and sizes on either side of the automatic strategy's threshold
-     * (P = 400 at batch 1, P = 324 at batch 4).
+     * maps (ResNet18's last stage on an 84x84 crop), and sizes on either side of the automatic strategy's choice
+     * (P = 9 and 36 batched; P = 324 and 441 per sample; P = 400 at batch 1 batched, fewer samples than threads).
      */
     static final Case[] CASES = {
         new Case(1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0),
