@@ -77,6 +77,15 @@ __global__ void ct_relu_backward_kernel(const float* x, const float* dy, float* 
     }
 }
 
+// ---- add + ReLU: y = max(a + b, 0) ---------------------------------------------------------------------------------
+
+__global__ void ct_add_relu_forward_kernel(const float* a, const float* b, float* y, int64_t n) {
+    CT_GRID_STRIDE(i, n) {
+        float s = a[i] + b[i];
+        y[i] = s > 0.0f ? s : 0.0f;
+    }
+}
+
 // ---- launchers ----------------------------------------------------------------------------------------------------
 
 #define CT_ACT_LAUNCH(kernel, n, ...)                                                                   \
@@ -103,4 +112,7 @@ CT_API int ct_relu_forward_cuda(const float* x, float* y, int64_t n, void* strea
 }
 CT_API int ct_relu_backward_cuda(const float* x, const float* dy, float* dx, int64_t n, void* stream) {
     CT_ACT_LAUNCH(ct_relu_backward_kernel, n, x, dy, dx);
+}
+CT_API int ct_add_relu_forward_cuda(const float* a, const float* b, float* y, int64_t n, void* stream) {
+    CT_ACT_LAUNCH(ct_add_relu_forward_kernel, n, a, b, y);
 }

@@ -224,3 +224,33 @@ CT_API int ct_sum_rows_cuda(const float* x, float* out, int64_t rows, int64_t co
     sum_rows_kernel<<<(unsigned int)strips, block, 0, CT_STREAM(stream)>>>(x, out, rows, cols);
     return ct_launch_status();
 }
+
+// ---- sum over samples and pixels per channel: out[c] += sum_{n, p} x[n, c, p] ------------------------------------
+// One block per channel; its threads walk the channel's N HW values (sample-major) in a fixed interleaving with
+// double accumulators, then a fixed shared-memory tree: deterministic, no atomics.
+#define CT_SUM_CHANNELS_THREADS 256
+
+__global__ void sum_channels_kernel(const float* __restrict__ x, float* __restrict__ out, int64_t n, int64_t c,
+                                    int64_t hw) {
+    __shared__ double part[CT_SUM_CHANNELS_THREADS];
+    const int64_t ch = blockIdx.x;
+    const int64_t count = n * hw;
+    double acc = 0.0;
+    for (int64_t t = threadIdx.x; t < count; t += CT_SUM_CHANNELS_THREADS) {
+        const int64_t s = t / hw, p = t - s * hw;
+        acc += (double)x[(s * c + ch) * hw + p];
+    }
+    part[threadIdx.x] = acc;
+    __syncthreads();
+    for (int half = CT_SUM_CHANNELS_THREADS / 2; half > 0; half >>= 1) {
+        if (threadIdx.x < half) part[threadIdx.x] += part[threadIdx.x + half];
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) out[ch] = (float)((double)out[ch] + part[0]);
+}
+
+CT_API int ct_sum_channels_cuda(const float* x, float* out, int64_t n, int64_t c, int64_t hw, void* stream) {
+    if (c <= 0) return 0;
+    sum_channels_kernel<<<(unsigned int)c, CT_SUM_CHANNELS_THREADS, 0, CT_STREAM(stream)>>>(x, out, n, c, hw);
+    return ct_launch_status();
+}

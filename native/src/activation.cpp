@@ -109,3 +109,13 @@ CT_API CT_MULTIVERSION void ct_relu_backward_cpu(const float* x, const float* dy
 #pragma omp parallel for if (n > CT_PARALLEL_GRAIN)
     for (int64_t i = 0; i < n; i++) dx[i] += x[i] > 0.0f ? dy[i] : 0.0f;
 }
+
+// ---- add + ReLU: y = max(a + b, 0), the residual join (backward: ct_relu_backward_cpu with x = y) ----------------
+
+CT_API CT_MULTIVERSION void ct_add_relu_forward_cpu(const float* a, const float* b, float* y, int64_t n) {
+#pragma omp parallel for if (n > CT_PARALLEL_GRAIN)
+    for (int64_t i = 0; i < n; i++) {
+        const float s = a[i] + b[i];
+        y[i] = s > 0.0f ? s : 0.0f;
+    }
+}

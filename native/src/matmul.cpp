@@ -7,6 +7,7 @@
 #include "cotrain/matmul.h"
 #include "cpu_common.h"
 #include "matmul_skinny.h"
+#include "cpu_gemm.h"
 
 // One thread pool: OpenBLAS is kept single-threaded (ct_blas_set_num_threads) and every parallel GEMM is split
 // by us over OpenMP threads, each thread calling cblas_sgemm on its own block of C. Two pools (OpenMP for our
@@ -91,6 +92,12 @@ static void gemm_one(const float* a, const float* b, float* c, int m, int n, int
             }
         }
     }
+}
+
+void ct_gemm_cpu(const float* a, const float* b, float* c, int m, int n, int k, int trans_a, int trans_b,
+                 float alpha, float beta) {
+    if (m <= 0 || n <= 0 || k <= 0) return;  // the callers never need the k == 0 case of ct_matmul_cpu
+    gemm_one(a, b, c, m, n, k, trans_a, trans_b, alpha, beta);
 }
 
 CT_API void ct_matmul_cpu(const float* a, const float* b, const float* bias, float* c, int batch, int m, int n,

@@ -175,3 +175,22 @@ CT_API CT_MULTIVERSION void ct_mse_backward_cpu(const float* pred, const float* 
         for (int64_t i = 0; i < n; i++) dpred[i] += g * weight[i] * (pred[i] - target[i]);
     }
 }
+
+// One channel per task, its samples in order, each sample's HW pixels in a simd double sum: deterministic and
+// independent of the thread count.
+CT_API void ct_sum_channels_cpu(const float* x, float* out, int64_t n, int64_t c, int64_t hw) {
+    // x: (N, C, HW), out: (C) accumulated
+#pragma omp parallel for schedule(static) if (n * c * hw > CT_PARALLEL_GRAIN)
+    for (int64_t ch = 0; ch < c; ch++) {
+        double sum = 0.0;
+        for (int64_t s = 0; s < n; s++) {
+            const float* row = x + (s * c + ch) * hw;
+            double part = 0.0;
+#pragma omp simd reduction(+ : part)
+            for (int64_t i = 0; i < hw; i++) part += row[i];
+            sum += part;
+        }
+        out[ch] = (float)((double)out[ch] + sum);
+    }
+}
+

@@ -19,6 +19,11 @@ CT_API int ct_sum_backward_cuda(const float* dout, float* dx, int64_t n, float s
 CT_API void ct_sum_rows_cpu(const float* x, float* out, int64_t rows, int64_t cols);
 CT_API int ct_sum_rows_cuda(const float* x, float* out, int64_t rows, int64_t cols, void* stream);
 
+// out[c] += sum_{n, p} x[n, c, p]: the gradient of a per-channel bias of NCHW maps (a convolution's).
+//                                                                           x: (N, C, HW), out: (C)
+CT_API void ct_sum_channels_cpu(const float* x, float* out, int64_t n, int64_t c, int64_t hw);
+CT_API int ct_sum_channels_cuda(const float* x, float* out, int64_t n, int64_t c, int64_t hw, void* stream);
+
 // out[0] = sum_i x[i]^2, for gradient-norm clipping.                                  x: (n), out: (1)
 CT_API void ct_sum_squares_cpu(const float* x, float* out, int64_t n);
 CT_API int ct_sum_squares_cuda(const float* x, float* out, int64_t n, void* stream);

@@ -63,6 +63,16 @@ public interface Backend extends AutoCloseable {
         }
     }
 
+    default Tensor of(byte[] values, int... shape) {
+        Tensor t = empty(DType.U8, shape);
+        try {
+            return t.copyFrom(values);
+        } catch (RuntimeException e) {
+            t.close();
+            throw e;
+        }
+    }
+
     /** Sets every byte of the tensor to zero. */
     void zero(Tensor t);
 
@@ -76,6 +86,10 @@ public interface Backend extends AutoCloseable {
     void copyFromHost(float[] src, Tensor dst);
 
     void copyFromHost(int[] src, Tensor dst);
+
+    void copyToHost(Tensor src, byte[] dst);
+
+    void copyFromHost(byte[] src, Tensor dst);
 
     /** Frees storage made by {@link #empty}; called by {@link Tensor#close()}. */
     void release(Pointer data, long bytes);
@@ -130,6 +144,8 @@ public interface Backend extends AutoCloseable {
 
     void reluBackward(Tensor x, Tensor dy, Tensor dx);
 
+    void addReluForward(Tensor a, Tensor b, Tensor y);
+
     // ---- layernorm.h, softmax.h, dropout.h ------------------------------------------------------------------------
 
     void layerNormForward(Tensor x, Tensor weight, Tensor bias, Tensor y, Tensor mean, Tensor rstd, long rows, int c,
@@ -166,6 +182,8 @@ public interface Backend extends AutoCloseable {
 
     void sumSquares(Tensor x, Tensor out);
 
+    void sumChannels(Tensor x, Tensor out, long n, long c, long hw);
+
     void mseForward(Tensor pred, Tensor target, Tensor weight, Tensor loss);
 
     void mseBackward(Tensor pred, Tensor target, Tensor weight, Tensor dloss, Tensor dpred);
@@ -192,6 +210,43 @@ public interface Backend extends AutoCloseable {
 
     void spatialSoftmaxBackward(Tensor x, Tensor out, Tensor dout, Tensor dx, long n, int h, int w,
                                 float temperature);
+
+    // ---- conv2d.h (CPU: im2col + OpenBLAS; CUDA: cuDNN) -------------------------------------------------------------
+
+    /** The dimensions of one convolution: x (n, ci, h, w), weight (co, ci, kh, kw), stride, padding. */
+    record Conv2dDims(int n, int ci, int h, int w, int co, int kh, int kw, int sh, int sw, int ph, int pw) {
+        public int ho() {
+            return (h + 2 * ph - kh) / sh + 1;
+        }
+
+        public int wo() {
+            return (w + 2 * pw - kw) / sw + 1;
+        }
+    }
+
+    void conv2dForward(Tensor x, Tensor weight, Tensor bias, Tensor y, Conv2dDims d);
+
+    void conv2dBackwardData(Tensor dy, Tensor weight, Tensor dx, Conv2dDims d);
+
+    void conv2dBackwardWeight(Tensor dy, Tensor x, Tensor dweight, Tensor dbias, Conv2dDims d);
+
+    // ---- maxpool.h, groupnorm.h, image.h --------------------------------------------------------------------------
+
+    void maxPool2dForward(Tensor x, Tensor y, Tensor argmax, long planes, int h, int w, int kh, int kw, int sh, int sw,
+                          int ph, int pw);
+
+    void maxPool2dBackward(Tensor dy, Tensor argmax, Tensor dx, long planes, int h, int w, int kh, int kw, int sh,
+                           int sw, int ph, int pw);
+
+    void groupNormForward(Tensor x, Tensor weight, Tensor bias, Tensor y, Tensor mean, Tensor rstd, int n, int c,
+                          long hw, int groups, float eps);
+
+    void groupNormBackward(Tensor dy, Tensor x, Tensor weight, Tensor mean, Tensor rstd, Tensor dx, Tensor dweight,
+                           Tensor dbias, int n, int c, long hw, int groups);
+
+    void imageToFloat(Tensor images, Tensor offsets, Tensor out, int b, int h, int w, int c, int ho, int wo);
+
+    void randomCropOffsets(Tensor offsets, int b, int h, int w, int ho, int wo, long seed, long offset);
 
     // ---- ddpm.h ---------------------------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ import static org.cotrain.backend.Backend.ptr;
 import static org.cotrain.nativelib.CpuKernels.*;
 
 import java.util.concurrent.atomic.AtomicLong;
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Pointer;
@@ -70,7 +71,11 @@ public final class CpuBackend implements Backend {
     @Override
     public Tensor empty(DType dtype, int... shape) {
         long n = Math.max(1, Tensor.numel(shape)); // never a zero-size allocation: its pointer would be NULL
-        Pointer p = dtype == DType.F32 ? new FloatPointer(n) : new IntPointer(n);
+        Pointer p = switch (dtype) {
+            case F32 -> new FloatPointer(n);
+            case I32 -> new IntPointer(n);
+            case U8 -> new BytePointer(n);
+        };
         if (p.isNull()) {
             throw new OutOfMemoryError("cannot allocate " + n * dtype.bytes() + " bytes of host memory for a tensor "
                     + Tensor.shapeString(shape));
@@ -119,6 +124,16 @@ public final class CpuBackend implements Backend {
     @Override
     public void copyFromHost(int[] src, Tensor dst) {
         ((IntPointer) dst.data()).put(src, 0, src.length);
+    }
+
+    @Override
+    public void copyToHost(Tensor src, byte[] dst) {
+        ((BytePointer) src.data()).get(dst, 0, dst.length);
+    }
+
+    @Override
+    public void copyFromHost(byte[] src, Tensor dst) {
+        ((BytePointer) dst.data()).put(src, 0, src.length);
     }
 
     @Override
@@ -328,6 +343,88 @@ public final class CpuBackend implements Backend {
     public void spatialSoftmaxBackward(Tensor x, Tensor out, Tensor dout, Tensor dx, long n, int h, int w,
                                        float temperature) {
         ct_spatial_softmax_backward_cpu(x.data(), out.data(), dout.data(), dx.data(), n, h, w, temperature);
+    }
+
+    @Override
+    public void sumChannels(Tensor x, Tensor out, long n, long c, long hw) {
+        ct_sum_channels_cpu(x.data(), out.data(), n, c, hw);
+    }
+
+    @Override
+    public void addReluForward(Tensor a, Tensor b, Tensor y) {
+        ct_add_relu_forward_cpu(a.data(), b.data(), y.data(), y.numel());
+    }
+
+    @Override
+    public void conv2dForward(Tensor x, Tensor weight, Tensor bias, Tensor y, Conv2dDims d) {
+        ct_conv2d_forward_cpu(x.data(), weight.data(), ptr(bias), y.data(), d.n(), d.ci(), d.h(), d.w(), d.co(), d.kh(),
+                d.kw(), d.sh(), d.sw(), d.ph(), d.pw());
+    }
+
+    @Override
+    public void conv2dBackwardData(Tensor dy, Tensor weight, Tensor dx, Conv2dDims d) {
+        ct_conv2d_backward_data_cpu(dy.data(), weight.data(), dx.data(), d.n(), d.ci(), d.h(), d.w(), d.co(), d.kh(),
+                d.kw(), d.sh(), d.sw(), d.ph(), d.pw());
+    }
+
+    @Override
+    public void conv2dBackwardWeight(Tensor dy, Tensor x, Tensor dweight, Tensor dbias, Conv2dDims d) {
+        ct_conv2d_backward_weight_cpu(dy.data(), x.data(), dweight.data(), ptr(dbias), d.n(), d.ci(), d.h(), d.w(),
+                d.co(), d.kh(), d.kw(), d.sh(), d.sw(), d.ph(), d.pw());
+    }
+
+    /** How the CPU convolution groups samples into GEMMs (conv2d.h); process-wide. */
+    public enum ConvStrategy {
+        AUTO,
+        PER_SAMPLE,
+        BATCHED
+    }
+
+    /** Forces a convolution strategy for every later call (benchmarks and tests); AUTO chooses per shape. */
+    public static void setConvStrategy(ConvStrategy strategy) {
+        CpuKernels.load();
+        ct_conv2d_cpu_set_strategy(strategy.ordinal());
+    }
+
+    public static ConvStrategy convStrategy() {
+        CpuKernels.load();
+        return ConvStrategy.values()[ct_conv2d_cpu_get_strategy()];
+    }
+
+    @Override
+    public void maxPool2dForward(Tensor x, Tensor y, Tensor argmax, long planes, int h, int w, int kh, int kw, int sh,
+                                 int sw, int ph, int pw) {
+        ct_maxpool2d_forward_cpu(x.data(), y.data(), argmax.data(), planes, h, w, kh, kw, sh, sw, ph, pw);
+    }
+
+    @Override
+    public void maxPool2dBackward(Tensor dy, Tensor argmax, Tensor dx, long planes, int h, int w, int kh, int kw,
+                                  int sh, int sw, int ph, int pw) {
+        ct_maxpool2d_backward_cpu(dy.data(), argmax.data(), dx.data(), planes, h, w, kh, kw, sh, sw, ph, pw);
+    }
+
+    @Override
+    public void groupNormForward(Tensor x, Tensor weight, Tensor bias, Tensor y, Tensor mean, Tensor rstd, int n,
+                                 int c, long hw, int groups, float eps) {
+        ct_groupnorm_forward_cpu(x.data(), weight.data(), bias.data(), y.data(), mean.data(), rstd.data(), n, c, hw,
+                groups, eps);
+    }
+
+    @Override
+    public void groupNormBackward(Tensor dy, Tensor x, Tensor weight, Tensor mean, Tensor rstd, Tensor dx,
+                                  Tensor dweight, Tensor dbias, int n, int c, long hw, int groups) {
+        ct_groupnorm_backward_cpu(dy.data(), x.data(), weight.data(), mean.data(), rstd.data(), dx.data(),
+                dweight.data(), dbias.data(), n, c, hw, groups);
+    }
+
+    @Override
+    public void imageToFloat(Tensor images, Tensor offsets, Tensor out, int b, int h, int w, int c, int ho, int wo) {
+        ct_image_to_float_cpu(images.data(), ptr(offsets), out.data(), b, h, w, c, ho, wo);
+    }
+
+    @Override
+    public void randomCropOffsets(Tensor offsets, int b, int h, int w, int ho, int wo, long seed, long offset) {
+        ct_random_crop_offsets_cpu(offsets.data(), b, h, w, ho, wo, seed, offset);
     }
 
     @Override

@@ -197,6 +197,47 @@ final class SelfCheck {
                 return out.toFloatArray();
             }
         }, new double[] {0, 0, -1, -1}, 1e-6));
+        checks.add(new Check("conv2d", b -> {
+            // A 3x3 all-ones kernel with padding 1 over a 3x3 image of ones counts each pixel's in-image neighbours;
+            // bias 1 on top.
+            try (Tensor x = b.of(new float[] {1, 1, 1, 1, 1, 1, 1, 1, 1}, 1, 1, 3, 3);
+                 Tensor w = b.of(new float[] {1, 1, 1, 1, 1, 1, 1, 1, 1}, 1, 1, 3, 3);
+                 Tensor bias = b.of(new float[] {1}, 1); Tensor y = b.empty(1, 1, 3, 3)) {
+                Ops.conv2dForward(x, w, bias, y, 1, 1);
+                return y.toFloatArray();
+            }
+        }, new double[] {5, 7, 5, 7, 10, 7, 5, 7, 5}, 1e-6));
+        checks.add(new Check("max pool", b -> {
+            try (Tensor x = b.of(new float[] {1, 9, 2, 3, 4, 5, 8, 7, 6}, 1, 1, 3, 3); Tensor y = b.empty(1, 1, 2, 2);
+                 Tensor arg = b.empty(DType.I32, 1, 1, 2, 2)) {
+                Ops.maxPool2dForward(x, y, arg, 3, 2, 1);
+                return y.toFloatArray();
+            }
+        }, new double[] {9, 9, 8, 7}, 0));
+        checks.add(new Check("group norm", b -> {
+            // two groups of two values each: standardised to -1 and 1 (eps 1e-5 against a variance of 1 or 4)
+            try (Tensor x = b.of(new float[] {1, 3, 10, 14}, 1, 2, 2); Tensor w = b.of(new float[] {1, 2}, 2);
+                 Tensor bias = b.of(new float[] {0, 1}, 2); Tensor y = b.empty(1, 2, 2); Tensor m = b.empty(1, 2);
+                 Tensor rs = b.empty(1, 2)) {
+                Ops.groupNormForward(x, w, bias, y, m, rs, 2, 1e-5f);
+                return y.toFloatArray();
+            }
+        }, new double[] {-1 / Math.sqrt(1 + 1e-5), 1 / Math.sqrt(1 + 1e-5), 1 - 2 * 2 / Math.sqrt(4 + 1e-5),
+            1 + 2 * 2 / Math.sqrt(4 + 1e-5)}, 1e-6));
+        checks.add(new Check("image crop to float", b -> {
+            try (Tensor img = b.of(new byte[] {0, (byte) 255, 51, (byte) 204}, 1, 2, 2, 1);
+                 Tensor off = b.of(new int[] {1, 0}, 1, 2); Tensor out = b.empty(1, 1, 1, 2)) {
+                Ops.imageToFloat(img, off, out);
+                return out.toFloatArray();
+            }
+        }, new double[] {-0.6, 0.6}, 1e-6));
+        checks.add(new Check("add relu", b -> {
+            try (Tensor x = b.of(new float[] {1, -2, 3}, 3); Tensor y = b.of(new float[] {1, 1, -4}, 3);
+                 Tensor out = b.empty(3)) {
+                Ops.addReluForward(x, y, out);
+                return out.toFloatArray();
+            }
+        }, new double[] {2, 0, 0}, 0));
         checks.add(new Check("ddpm add noise", b -> {
             try (Tensor x0 = b.of(new float[] {1, 2}, 1, 2); Tensor eps = b.of(new float[] {4, 4}, 1, 2);
                  Tensor t = b.of(new int[] {1}, 1); Tensor abar = b.of(new float[] {1f, 0.25f}, 2);

@@ -18,7 +18,7 @@ import org.bytedeco.javacpp.annotation.Platform;
                 "cotrain/activation.h", "cotrain/layernorm.h", "cotrain/softmax.h", "cotrain/dropout.h",
                 "cotrain/embedding.h", "cotrain/reduce.h", "cotrain/optim.h", "cotrain/attention.h",
                 "cotrain/spatial_softmax.h", "cotrain/ddpm.h", "cotrain/permute.h", "cotrain/ambient.h",
-                "cotrain/bce.h"},
+                "cotrain/bce.h", "cotrain/conv2d.h", "cotrain/maxpool.h", "cotrain/groupnorm.h", "cotrain/image.h"},
         link = "cotrain_cpu")
 public final class CpuKernels {
     private CpuKernels() {}
@@ -76,6 +76,8 @@ public final class CpuKernels {
     public static native void ct_relu_forward_cpu(@Cast("const float*") Pointer x, @Cast("float*") Pointer y, long n);
     public static native void ct_relu_backward_cpu(@Cast("const float*") Pointer x, @Cast("const float*") Pointer dy,
                                                    @Cast("float*") Pointer dx, long n);
+    public static native void ct_add_relu_forward_cpu(@Cast("const float*") Pointer a, @Cast("const float*") Pointer b,
+                                                      @Cast("float*") Pointer y, long n);
 
     // layernorm.h
     public static native void ct_layernorm_forward_cpu(@Cast("const float*") Pointer x,
@@ -122,6 +124,8 @@ public final class CpuKernels {
                                                   long n, float scale);
     public static native void ct_sum_rows_cpu(@Cast("const float*") Pointer x, @Cast("float*") Pointer out, long rows,
                                               long cols);
+    public static native void ct_sum_channels_cpu(@Cast("const float*") Pointer x, @Cast("float*") Pointer out, long n,
+                                                  long c, long hw);
     public static native void ct_sum_squares_cpu(@Cast("const float*") Pointer x, @Cast("float*") Pointer out, long n);
     public static native void ct_mse_forward_cpu(@Cast("const float*") Pointer pred,
                                                  @Cast("const float*") Pointer target,
@@ -210,4 +214,50 @@ public final class CpuKernels {
                                                          @Cast("const float*") Pointer y,
                                                          @Cast("const float*") Pointer dloss,
                                                          @Cast("float*") Pointer dx, long n, float scale);
+    // conv2d.h
+    public static native void ct_conv2d_forward_cpu(@Cast("const float*") Pointer x, @Cast("const float*") Pointer w,
+                                                    @Cast("const float*") Pointer bias, @Cast("float*") Pointer y,
+                                                    int n, int ci, int h, int wi, int co, int kh, int kw, int sh,
+                                                    int sw, int ph, int pw);
+    public static native void ct_conv2d_backward_data_cpu(@Cast("const float*") Pointer dy,
+                                                          @Cast("const float*") Pointer w, @Cast("float*") Pointer dx,
+                                                          int n, int ci, int h, int wi, int co, int kh, int kw, int sh,
+                                                          int sw, int ph, int pw);
+    public static native void ct_conv2d_backward_weight_cpu(@Cast("const float*") Pointer dy,
+                                                            @Cast("const float*") Pointer x,
+                                                            @Cast("float*") Pointer dw, @Cast("float*") Pointer dbias,
+                                                            int n, int ci, int h, int wi, int co, int kh, int kw,
+                                                            int sh, int sw, int ph, int pw);
+    public static native void ct_conv2d_cpu_set_strategy(int strategy);
+    public static native int ct_conv2d_cpu_get_strategy();
+
+    // maxpool.h
+    public static native void ct_maxpool2d_forward_cpu(@Cast("const float*") Pointer x, @Cast("float*") Pointer y,
+                                                       @Cast("int32_t*") Pointer argmax, long planes, int h, int w,
+                                                       int kh, int kw, int sh, int sw, int ph, int pw);
+    public static native void ct_maxpool2d_backward_cpu(@Cast("const float*") Pointer dy,
+                                                        @Cast("const int32_t*") Pointer argmax,
+                                                        @Cast("float*") Pointer dx, long planes, int h, int w, int kh,
+                                                        int kw, int sh, int sw, int ph, int pw);
+
+    // groupnorm.h
+    public static native void ct_groupnorm_forward_cpu(@Cast("const float*") Pointer x,
+                                                       @Cast("const float*") Pointer weight,
+                                                       @Cast("const float*") Pointer bias, @Cast("float*") Pointer y,
+                                                       @Cast("float*") Pointer mean, @Cast("float*") Pointer rstd,
+                                                       int n, int c, long hw, int groups, float eps);
+    public static native void ct_groupnorm_backward_cpu(@Cast("const float*") Pointer dy,
+                                                        @Cast("const float*") Pointer x,
+                                                        @Cast("const float*") Pointer weight,
+                                                        @Cast("const float*") Pointer mean,
+                                                        @Cast("const float*") Pointer rstd, @Cast("float*") Pointer dx,
+                                                        @Cast("float*") Pointer dweight, @Cast("float*") Pointer dbias,
+                                                        int n, int c, long hw, int groups);
+
+    // image.h
+    public static native void ct_image_to_float_cpu(@Cast("const uint8_t*") Pointer images,
+                                                    @Cast("const int32_t*") Pointer offsets, @Cast("float*") Pointer out,
+                                                    int b, int h, int w, int c, int ho, int wo);
+    public static native void ct_random_crop_offsets_cpu(@Cast("int32_t*") Pointer offsets, int b, int h, int w,
+                                                         int ho, int wo, long seed, long offset);
 }

@@ -21,7 +21,7 @@ import org.bytedeco.javacpp.annotation.Platform;
                 "cotrain/activation.h", "cotrain/layernorm.h", "cotrain/softmax.h", "cotrain/dropout.h",
                 "cotrain/embedding.h", "cotrain/reduce.h", "cotrain/optim.h", "cotrain/attention.h",
                 "cotrain/spatial_softmax.h", "cotrain/ddpm.h", "cotrain/permute.h", "cotrain/ambient.h",
-                "cotrain/bce.h"},
+                "cotrain/bce.h", "cotrain/maxpool.h", "cotrain/groupnorm.h", "cotrain/image.h"},
         link = "cotrain_cuda")
 public final class CudaKernels {
     private CudaKernels() {}
@@ -89,6 +89,7 @@ public final class CudaKernels {
     public static native int ct_sum_cuda(@Cast("const float*") Pointer x, @Cast("float*") Pointer out, long n, float scale, Pointer stream);
     public static native int ct_sum_backward_cuda(@Cast("const float*") Pointer dout, @Cast("float*") Pointer dx, long n, float scale, Pointer stream);
     public static native int ct_sum_rows_cuda(@Cast("const float*") Pointer x, @Cast("float*") Pointer out, long rows, long cols, Pointer stream);
+    public static native int ct_sum_channels_cuda(@Cast("const float*") Pointer x, @Cast("float*") Pointer out, long n, long c, long hw, Pointer stream);
     public static native int ct_sum_squares_cuda(@Cast("const float*") Pointer x, @Cast("float*") Pointer out, long n, Pointer stream);
     public static native int ct_mse_forward_cuda(@Cast("const float*") Pointer pred, @Cast("const float*") Pointer target, @Cast("const float*") Pointer weight, @Cast("float*") Pointer loss, long n, Pointer stream);
     public static native int ct_mse_backward_cuda(@Cast("const float*") Pointer pred, @Cast("const float*") Pointer target, @Cast("const float*") Pointer weight, @Cast("const float*") Pointer dloss, @Cast("float*") Pointer dpred, long n, Pointer stream);
@@ -106,4 +107,12 @@ public final class CudaKernels {
     public static native int ct_ambient_batch_cuda(@Cast("const float*") Pointer x0, @Cast("const float*") Pointer eps, @Cast("const float*") Pointer z, @Cast("const int32_t*") Pointer t, @Cast("const int32_t*") Pointer tn, @Cast("const float*") Pointer abar, int numTimesteps, int predictionType, int weighting, @Cast("float*") Pointer xt, @Cast("float*") Pointer target, @Cast("float*") Pointer weight, int b, long n, Pointer stream);
     public static native int ct_bce_logits_forward_cuda(@Cast("const float*") Pointer x, @Cast("const float*") Pointer y, @Cast("float*") Pointer out, long n, Pointer stream);
     public static native int ct_bce_logits_backward_cuda(@Cast("const float*") Pointer x, @Cast("const float*") Pointer y, @Cast("const float*") Pointer dloss, @Cast("float*") Pointer dx, long n, float scale, Pointer stream);
+
+    public static native int ct_add_relu_forward_cuda(@Cast("const float*") Pointer a, @Cast("const float*") Pointer b, @Cast("float*") Pointer y, long n, Pointer stream);
+    public static native int ct_maxpool2d_forward_cuda(@Cast("const float*") Pointer x, @Cast("float*") Pointer y, @Cast("int32_t*") Pointer argmax, long planes, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, Pointer stream);
+    public static native int ct_maxpool2d_backward_cuda(@Cast("const float*") Pointer dy, @Cast("const int32_t*") Pointer argmax, @Cast("float*") Pointer dx, long planes, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, Pointer stream);
+    public static native int ct_groupnorm_forward_cuda(@Cast("const float*") Pointer x, @Cast("const float*") Pointer weight, @Cast("const float*") Pointer bias, @Cast("float*") Pointer y, @Cast("float*") Pointer mean, @Cast("float*") Pointer rstd, int n, int c, long hw, int groups, float eps, Pointer stream);
+    public static native int ct_groupnorm_backward_cuda(@Cast("const float*") Pointer dy, @Cast("const float*") Pointer x, @Cast("const float*") Pointer weight, @Cast("const float*") Pointer mean, @Cast("const float*") Pointer rstd, @Cast("float*") Pointer dx, @Cast("float*") Pointer dweight, @Cast("float*") Pointer dbias, int n, int c, long hw, int groups, Pointer stream);
+    public static native int ct_image_to_float_cuda(@Cast("const uint8_t*") Pointer images, @Cast("const int32_t*") Pointer offsets, @Cast("float*") Pointer out, int b, int h, int w, int c, int ho, int wo, Pointer stream);
+    public static native int ct_random_crop_offsets_cuda(@Cast("int32_t*") Pointer offsets, int b, int h, int w, int ho, int wo, long seed, long offset, Pointer stream);
 }

@@ -17,16 +17,36 @@ public final class Linear implements AutoCloseable {
     private final Buffer out;
     private Tensor x;
 
+    /** DP's transformer initialisation: weight N(0, 0.02), decayed; bias zeros, not decayed. */
     public Linear(Backend backend, String name, int inFeatures, int outFeatures) {
+        this(backend, name, inFeatures, outFeatures, false);
+    }
+
+    private Linear(Backend backend, String name, int inFeatures, int outFeatures, boolean torchDefault) {
         if (inFeatures <= 0 || outFeatures <= 0) {
             throw new IllegalArgumentException(name + ": Linear sizes must be positive, got " + inFeatures + " -> "
                     + outFeatures);
         }
         this.inFeatures = inFeatures;
         this.outFeatures = outFeatures;
-        this.weight = Parameter.weight(backend, name + ".weight", outFeatures, inFeatures);
-        this.bias = Parameter.bias(backend, name + ".bias", outFeatures);
+        if (torchDefault) {
+            float bound = (float) (1 / Math.sqrt(inFeatures));
+            this.weight = new Parameter(backend, name + ".weight", Parameter.Init.UNIFORM, bound, true, outFeatures,
+                    inFeatures);
+            this.bias = new Parameter(backend, name + ".bias", Parameter.Init.UNIFORM, bound, true, outFeatures);
+        } else {
+            this.weight = Parameter.weight(backend, name + ".weight", outFeatures, inFeatures);
+            this.bias = Parameter.bias(backend, name + ".bias", outFeatures);
+        }
         this.out = new Buffer(backend);
+    }
+
+    /**
+     * torch.nn.Linear's own default initialisation, weight and bias U(-1/sqrt(in), 1/sqrt(in)), both decayed: the
+     * Linear of Diffusion Policy's image encoder, whose parameters all sit in the optimiser's obs_encoder group.
+     */
+    public static Linear torchDefault(Backend backend, String name, int inFeatures, int outFeatures) {
+        return new Linear(backend, name, inFeatures, outFeatures, true);
     }
 
     public Parameter weight() {

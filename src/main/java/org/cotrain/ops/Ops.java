@@ -2,6 +2,7 @@ package org.cotrain.ops;
 
 import java.util.Arrays;
 import org.cotrain.backend.Backend;
+import org.cotrain.backend.Backend.Conv2dDims;
 import org.cotrain.tensor.DType;
 import org.cotrain.tensor.Device;
 import org.cotrain.tensor.Tensor;
@@ -18,6 +19,12 @@ import org.cotrain.tensor.Tensor;
 public final class Ops {
     /** Largest attention head size of the CUDA kernel (attention.h). */
     public static final int MAX_CUDA_HEAD_SIZE = 256;
+
+    /**
+     * Largest (CI KH KW + CO) Ho Wo of a convolution: the im2col scratch of one sample on the CPU (conv2d.h), 1 GiB
+     * of floats. ResNet18's largest layer at 96x96 input needs 0.4 M.
+     */
+    public static final long MAX_CONV_COLUMN_FLOATS = 1L << 28;
 
     private Ops() {}
 
@@ -183,6 +190,15 @@ public final class Ops {
     public static void reluBackward(Tensor x, Tensor dy, Tensor dx) {
         pointwise("reluBackward", x, dy, dx);
         x.backend().reluBackward(x, dy, dx);
+    }
+
+    /**
+     * y = max(a + b, 0), the residual join of a ResNet block, in one pass. Its backward is
+     * {@code reluBackward(y, dy, d)} (y > 0 exactly where a + b > 0), with d then flowing to both a and b.
+     */
+    public static void addReluForward(Tensor a, Tensor b, Tensor y) {
+        pointwise("addReluForward", a, b, y);
+        a.backend().addReluForward(a, b, y);
     }
 
     // ---- layernorm.h ----------------------------------------------------------------------------------------------
@@ -368,6 +384,22 @@ public final class Ops {
         x.backend().sumRows(x, out, x.numel() / cols, cols);
     }
 
+    /**
+     * out[c] += sum over samples and pixels of x (N, C, ...): the gradient of a per-channel bias of NCHW maps.
+     * out: (C).
+     */
+    public static void sumChannels(Tensor x, Tensor out) {
+        String op = "sumChannels";
+        sameBackend(op, x, out);
+        allF32(op, x, out);
+        if (x.rank() < 2) {
+            throw new IllegalArgumentException(op + ": x must be (N, C, ...), has shape " + x.shapeString());
+        }
+        shape(op, "out", out, x.dim(1));
+        long hw = x.dim(0) * (long) x.dim(1) == 0 ? 0 : x.numel() / ((long) x.dim(0) * x.dim(1));
+        x.backend().sumChannels(x, out, x.dim(0), x.dim(1), hw);
+    }
+
     /** out[0] = sum(x^2). */
     public static void sumSquares(Tensor x, Tensor out) {
         String op = "sumSquares";
@@ -528,6 +560,273 @@ public final class Ops {
         positive(op, "temperature", temperature);
         x.backend().spatialSoftmaxBackward(x, out, dout, dx, (long) x.dim(0) * x.dim(1), x.dim(2), x.dim(3),
                 temperature);
+    }
+
+    // ---- conv2d.h -------------------------------------------------------------------------------------------------
+
+    /**
+     * y = conv2d(x, weight) + bias as torch.nn.functional.conv2d with groups 1: x (N, CI, H, W), weight
+     * (CO, CI, KH, KW), bias (CO) or null, y (N, CO, Ho, Wo) with Ho = (H + 2 padding - KH) / stride + 1.
+     */
+    public static void conv2dForward(Tensor x, Tensor weight, Tensor bias, Tensor y, int stride, int padding) {
+        conv2dForward(x, weight, bias, y, stride, stride, padding, padding);
+    }
+
+    public static void conv2dForward(Tensor x, Tensor weight, Tensor bias, Tensor y, int strideH, int strideW,
+                                     int padH, int padW) {
+        String op = "conv2dForward";
+        sameBackend(op, x, weight, bias, y);
+        allF32(op, x, weight, bias, y);
+        Conv2dDims d = convDims(op, x, weight, strideH, strideW, padH, padW);
+        shape(op, "y", y, d.n(), d.co(), d.ho(), d.wo());
+        if (bias != null) {
+            shape(op, "bias", bias, d.co());
+        }
+        distinct(op, "y", y, "x", x);
+        distinct(op, "y", y, "weight", weight);
+        x.backend().conv2dForward(x, weight, bias, y, d);
+    }
+
+    /** dx += the gradient of conv2d with respect to its input; shapes as {@link #conv2dForward}. */
+    public static void conv2dBackwardData(Tensor dy, Tensor weight, Tensor dx, int stride, int padding) {
+        conv2dBackwardData(dy, weight, dx, stride, stride, padding, padding);
+    }
+
+    public static void conv2dBackwardData(Tensor dy, Tensor weight, Tensor dx, int strideH, int strideW, int padH,
+                                          int padW) {
+        String op = "conv2dBackwardData";
+        sameBackend(op, dy, weight, dx);
+        allF32(op, dy, weight, dx);
+        Conv2dDims d = convDims(op, dx, weight, strideH, strideW, padH, padW);
+        shape(op, "dy", dy, d.n(), d.co(), d.ho(), d.wo());
+        distinct(op, "dx", dx, "dy", dy);
+        distinct(op, "dx", dx, "weight", weight);
+        dy.backend().conv2dBackwardData(dy, weight, dx, d);
+    }
+
+    /**
+     * dweight += the gradient of conv2d with respect to its weight, dbias += sum of dy over samples and pixels
+     * (dbias may be null); shapes as {@link #conv2dForward}.
+     */
+    public static void conv2dBackwardWeight(Tensor dy, Tensor x, Tensor dweight, Tensor dbias, int stride,
+                                            int padding) {
+        conv2dBackwardWeight(dy, x, dweight, dbias, stride, stride, padding, padding);
+    }
+
+    public static void conv2dBackwardWeight(Tensor dy, Tensor x, Tensor dweight, Tensor dbias, int strideH,
+                                            int strideW, int padH, int padW) {
+        String op = "conv2dBackwardWeight";
+        sameBackend(op, dy, x, dweight, dbias);
+        allF32(op, dy, x, dweight, dbias);
+        Conv2dDims d = convDims(op, x, dweight, strideH, strideW, padH, padW);
+        shape(op, "dy", dy, d.n(), d.co(), d.ho(), d.wo());
+        if (dbias != null) {
+            shape(op, "dbias", dbias, d.co());
+        }
+        distinct(op, "dweight", dweight, "dy", dy);
+        distinct(op, "dweight", dweight, "x", x);
+        dy.backend().conv2dBackwardWeight(dy, x, dweight, dbias, d);
+    }
+
+    /** Output size of a convolution or pooling window along one axis: (size + 2 padding - kernel) / stride + 1. */
+    public static int convOutputSize(int size, int kernel, int stride, int padding) {
+        return (size + 2 * padding - kernel) / stride + 1;
+    }
+
+    /** The dimensions of a convolution of x (N, CI, H, W) with weight (CO, CI, KH, KW), checked. */
+    private static Conv2dDims convDims(String op, Tensor x, Tensor weight, int sh, int sw, int ph, int pw) {
+        rank(op, "x", x, 4, 4);
+        rank(op, "weight", weight, 4, 4);
+        int n = x.dim(0);
+        int ci = x.dim(1);
+        int h = x.dim(2);
+        int w = x.dim(3);
+        int co = weight.dim(0);
+        int kh = weight.dim(2);
+        int kw = weight.dim(3);
+        if (weight.dim(1) != ci) {
+            throw new IllegalArgumentException(op + ": weight " + weight.shapeString() + " expects " + weight.dim(1)
+                    + " input channels, x " + x.shapeString() + " has " + ci);
+        }
+        if (ci < 1 || co < 1 || kh < 1 || kw < 1) {
+            throw new IllegalArgumentException(op + ": channels and kernel sizes must be positive: x "
+                    + x.shapeString() + ", weight " + weight.shapeString());
+        }
+        if (sh < 1 || sw < 1 || ph < 0 || pw < 0) {
+            throw new IllegalArgumentException(op + ": stride must be >= 1 and padding >= 0, got stride (" + sh + ", "
+                    + sw + "), padding (" + ph + ", " + pw + ")");
+        }
+        if (h + 2L * ph < kh || w + 2L * pw < kw) {
+            throw new IllegalArgumentException(op + ": kernel " + kh + "x" + kw + " of weight " + weight.shapeString()
+                    + " is larger than the padded input of x " + x.shapeString() + " (padding " + ph + ", " + pw
+                    + ")");
+        }
+        Conv2dDims d = new Conv2dDims(n, ci, h, w, co, kh, kw, sh, sw, ph, pw);
+        long columns = ((long) ci * kh * kw + co) * d.ho() * d.wo();
+        if (columns > MAX_CONV_COLUMN_FLOATS) {
+            throw new IllegalArgumentException(op + ": x " + x.shapeString() + " with weight " + weight.shapeString()
+                    + " needs " + columns + " floats of im2col columns per sample, more than the limit of "
+                    + MAX_CONV_COLUMN_FLOATS);
+        }
+        return d;
+    }
+
+    // ---- maxpool.h ------------------------------------------------------------------------------------------------
+
+    /**
+     * torch.nn.MaxPool2d(kernel, stride, padding): x (N, C, H, W) -> y (N, C, Ho, Wo) and argmax int32 (N, C, Ho, Wo),
+     * the index r W + c of each maximum within its plane, for the backward. padding <= kernel / 2.
+     */
+    public static void maxPool2dForward(Tensor x, Tensor y, Tensor argmax, int kernel, int stride, int padding) {
+        String op = "maxPool2dForward";
+        sameBackend(op, x, y, argmax);
+        f32(op, "x", x);
+        f32(op, "y", y);
+        i32(op, "argmax", argmax);
+        int[] o = poolDims(op, x, kernel, stride, padding);
+        shape(op, "y", y, x.dim(0), x.dim(1), o[0], o[1]);
+        shape(op, "argmax", argmax, x.dim(0), x.dim(1), o[0], o[1]);
+        x.backend().maxPool2dForward(x, y, argmax, (long) x.dim(0) * x.dim(1), x.dim(2), x.dim(3), kernel, kernel,
+                stride, stride, padding, padding);
+    }
+
+    /** dx[argmax] += dy, per plane; dx (N, C, H, W), dy and argmax (N, C, Ho, Wo) as the forward made them. */
+    public static void maxPool2dBackward(Tensor dy, Tensor argmax, Tensor dx, int kernel, int stride, int padding) {
+        String op = "maxPool2dBackward";
+        sameBackend(op, dy, argmax, dx);
+        f32(op, "dy", dy);
+        f32(op, "dx", dx);
+        i32(op, "argmax", argmax);
+        int[] o = poolDims(op, dx, kernel, stride, padding);
+        shape(op, "dy", dy, dx.dim(0), dx.dim(1), o[0], o[1]);
+        shape(op, "argmax", argmax, dx.dim(0), dx.dim(1), o[0], o[1]);
+        dx.backend().maxPool2dBackward(dy, argmax, dx, (long) dx.dim(0) * dx.dim(1), dx.dim(2), dx.dim(3), kernel,
+                kernel, stride, stride, padding, padding);
+    }
+
+    private static int[] poolDims(String op, Tensor x, int kernel, int stride, int padding) {
+        rank(op, "x", x, 4, 4);
+        if (kernel < 1 || stride < 1 || padding < 0 || padding > kernel / 2) {
+            throw new IllegalArgumentException(op + ": need kernel >= 1, stride >= 1 and 0 <= padding <= kernel / 2, "
+                    + "got kernel " + kernel + ", stride " + stride + ", padding " + padding);
+        }
+        int h = x.dim(2);
+        int w = x.dim(3);
+        if (h + 2L * padding < kernel || w + 2L * padding < kernel) {
+            throw new IllegalArgumentException(op + ": kernel " + kernel + " is larger than the padded input "
+                    + x.shapeString() + " (padding " + padding + ")");
+        }
+        return new int[] {convOutputSize(h, kernel, stride, padding), convOutputSize(w, kernel, stride, padding)};
+    }
+
+    // ---- groupnorm.h ----------------------------------------------------------------------------------------------
+
+    /**
+     * torch.nn.GroupNorm(groups, C, eps): x, y (N, C, ...) with C a multiple of groups; weight, bias (C); mean and
+     * rstd (N, groups), saved for the backward.
+     */
+    public static void groupNormForward(Tensor x, Tensor weight, Tensor bias, Tensor y, Tensor mean, Tensor rstd,
+                                        int groups, float eps) {
+        String op = "groupNormForward";
+        sameBackend(op, x, weight, bias, y, mean, rstd);
+        allF32(op, x, weight, bias, y, mean, rstd);
+        long hw = groupNormDims(op, x, groups, mean, rstd);
+        int c = x.dim(1);
+        shape(op, "weight", weight, c);
+        shape(op, "bias", bias, c);
+        sameShape(op, "x", x, "y", y);
+        positive(op, "eps", eps);
+        x.backend().groupNormForward(x, weight, bias, y, mean, rstd, x.dim(0), c, hw, groups, eps);
+    }
+
+    /** dx, dweight and dbias accumulate the gradient of GroupNorm, from the forward's mean and rstd. */
+    public static void groupNormBackward(Tensor dy, Tensor x, Tensor weight, Tensor mean, Tensor rstd, Tensor dx,
+                                         Tensor dweight, Tensor dbias, int groups) {
+        String op = "groupNormBackward";
+        sameBackend(op, dy, x, weight, mean, rstd, dx, dweight, dbias);
+        allF32(op, dy, x, weight, mean, rstd, dx, dweight, dbias);
+        long hw = groupNormDims(op, x, groups, mean, rstd);
+        int c = x.dim(1);
+        sameShape(op, "x", x, "dy", dy);
+        sameShape(op, "x", x, "dx", dx);
+        shape(op, "weight", weight, c);
+        shape(op, "dweight", dweight, c);
+        shape(op, "dbias", dbias, c);
+        x.backend().groupNormBackward(dy, x, weight, mean, rstd, dx, dweight, dbias, x.dim(0), c, hw, groups);
+    }
+
+    /** Checks x (N, C, ...), the group count and mean/rstd (N, G); returns the pixels per channel. */
+    private static long groupNormDims(String op, Tensor x, int groups, Tensor mean, Tensor rstd) {
+        if (x.rank() < 2) {
+            throw new IllegalArgumentException(op + ": x must be (N, C, ...), has shape " + x.shapeString());
+        }
+        int c = x.dim(1);
+        if (groups < 1 || c % groups != 0) {
+            throw new IllegalArgumentException(op + ": " + c + " channels of x " + x.shapeString()
+                    + " do not split into " + groups + " groups");
+        }
+        shape(op, "mean", mean, x.dim(0), groups);
+        shape(op, "rstd", rstd, x.dim(0), groups);
+        long nc = (long) x.dim(0) * c;
+        return nc == 0 ? 0 : x.numel() / nc;
+    }
+
+    // ---- image.h --------------------------------------------------------------------------------------------------
+
+    /**
+     * uint8 frames (B, H, W, C) -> float (B, C, Ho, Wo) in [-1, 1] (x / 255 * 2 - 1), cropped at offsets (B, 2)
+     * int32 (top, left) per sample, or centre-cropped when offsets is null (image.h).
+     */
+    public static void imageToFloat(Tensor images, Tensor offsets, Tensor out) {
+        String op = "imageToFloat";
+        sameBackend(op, images, offsets, out);
+        u8(op, "images", images);
+        f32(op, "out", out);
+        rank(op, "images", images, 4, 4);
+        rank(op, "out", out, 4, 4);
+        int b = images.dim(0);
+        int h = images.dim(1);
+        int w = images.dim(2);
+        int c = images.dim(3);
+        int ho = out.dim(2);
+        int wo = out.dim(3);
+        if (out.dim(0) != b || out.dim(1) != c || ho > h || wo > w) {
+            throw new IllegalArgumentException(op + ": out " + out.shapeString() + " is not a (B, C, Ho, Wo) crop of "
+                    + "images " + images.shapeString() + " (B, H, W, C) with Ho <= H, Wo <= W");
+        }
+        if (offsets != null) {
+            i32(op, "offsets", offsets);
+            shape(op, "offsets", offsets, b, 2);
+            if (offsets.device() == Device.CPU) { // on the GPU the kernel guards them (NaN for a bad offset)
+                int[] o = offsets.toIntArray();
+                for (int i = 0; i < b; i++) {
+                    if (o[2 * i] < 0 || o[2 * i] > h - ho || o[2 * i + 1] < 0 || o[2 * i + 1] > w - wo) {
+                        throw new IllegalArgumentException(op + ": crop offset (" + o[2 * i] + ", " + o[2 * i + 1]
+                                + ") of sample " + i + " puts a " + ho + "x" + wo + " crop outside the " + h + "x" + w
+                                + " image");
+                    }
+                }
+            }
+        }
+        images.backend().imageToFloat(images, offsets, out, b, h, w, c, ho, wo);
+    }
+
+    /**
+     * offsets (B, 2) int32 = robomimic's random crop corners for crops of ho x wo out of h x w images: top in
+     * [0, max(h - ho, 1)), left likewise, from Philox at (seed, offset + 2 b) and (seed, offset + 2 b + 1).
+     */
+    public static void randomCropOffsets(Tensor offsets, int h, int w, int ho, int wo, long seed, long offset) {
+        String op = "randomCropOffsets";
+        i32(op, "offsets", offsets);
+        rank(op, "offsets", offsets, 2, 2);
+        if (offsets.dim(1) != 2) {
+            throw new IllegalArgumentException(op + ": offsets must be (B, 2), has shape " + offsets.shapeString());
+        }
+        if (ho < 1 || wo < 1 || ho > h || wo > w) {
+            throw new IllegalArgumentException(op + ": a " + ho + "x" + wo + " crop does not fit a " + h + "x" + w
+                    + " image");
+        }
+        offsets.backend().randomCropOffsets(offsets, offsets.dim(0), h, w, ho, wo, seed, offset);
     }
 
     // ---- ddpm.h ---------------------------------------------------------------------------------------------------
@@ -766,6 +1065,21 @@ public final class Ops {
         if (t.dtype() != DType.I32) {
             throw new IllegalArgumentException(op + ": " + name + " must be int32, is " + t.dtype() + " "
                     + t.shapeString());
+        }
+    }
+
+    private static void u8(String op, String name, Tensor t) {
+        t.data();
+        if (t.dtype() != DType.U8) {
+            throw new IllegalArgumentException(op + ": " + name + " must be uint8, is " + t.dtype() + " "
+                    + t.shapeString());
+        }
+    }
+
+    /** Output and input must not share storage (the native code reads one while writing the other). */
+    private static void distinct(String op, String nameA, Tensor a, String nameB, Tensor b) {
+        if (a.numel() > 0 && b.numel() > 0 && a.data().address() == b.data().address()) {
+            throw new IllegalArgumentException(op + ": " + nameA + " and " + nameB + " share storage");
         }
     }
 

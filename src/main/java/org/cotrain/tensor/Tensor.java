@@ -146,6 +146,14 @@ public final class Tensor implements AutoCloseable {
         return out;
     }
 
+    /** The bytes of a uint8 tensor, as unsigned values 0..255 stored in Java's signed bytes. */
+    public byte[] toByteArray() {
+        requireDType(DType.U8);
+        byte[] out = new byte[Math.toIntExact(numel)];
+        backend.copyToHost(this, out);
+        return out;
+    }
+
     /** The single element of a one-element float tensor (a loss, a norm). */
     public float item() {
         if (numel != 1) {
@@ -163,6 +171,14 @@ public final class Tensor implements AutoCloseable {
 
     public Tensor copyFrom(int[] values) {
         requireDType(DType.I32);
+        requireLength(values.length);
+        backend.copyFromHost(values, this);
+        return this;
+    }
+
+    /** Fills a uint8 tensor (values 0..255, stored in Java's signed bytes). */
+    public Tensor copyFrom(byte[] values) {
+        requireDType(DType.U8);
         requireLength(values.length);
         backend.copyFromHost(values, this);
         return this;

@@ -1,8 +1,8 @@
 package org.cotrain.benchmarks;
 
 /**
- * The sizes the benchmarks run at: those of the Diffusion Policy transformer (DP-T) in training, and the parsing of
- * the size parameters. The benchmarks and the napkin math ({@link Work}) both read their shapes from here, so the
+ * The sizes the benchmarks run at: those of the Diffusion Policy transformer (DP-T) in training, those of DP's image
+ * encoder (ResNet18 with GroupNorm on 84x84 crops of 96x96 frames, batch 64), and the parsing of the size parameters. The benchmarks and the napkin math ({@link Work}) both read their shapes from here, so the
  * two cannot drift apart.
  */
 final class DpSizes {
@@ -26,6 +26,94 @@ final class DpSizes {
     static final int TRAIN_TIMESTEPS = 100;
     /** Elements of the memory-ceiling copy: 256 MiB of float32. */
     static final int COPY_ELEMENTS = 1 << 26;
+
+    /** Image encoder batch: 64 frames (e.g. batch 32 with To = 2 observation steps). */
+    static final int IMAGE_BATCH = 64;
+    /** Camera frames, H = W (DP push-T: 96x96x3 uint8). */
+    static final int IMAGE_SIZE = 96;
+    /** The encoder's input crop, H = W (DP push-T's crop_shape). */
+    static final int CROP = 84;
+
+    /**
+     * One convolution of the image encoder at batch IMAGE_BATCH on a CROP x CROP input: {N, CI, H, W, CO, K, stride,
+     * padding}. stem: conv1 7x7/2; layer1: a 3x3 of layer1 (21x21); layer2_first: layer2's strided 3x3 (21 -> 11);
+     * layer2_down: its 1x1/2 downsample; layer2, layer3, layer4: the stride-1 3x3s at 11x11, 6x6 and 3x3;
+     * keypoints: the SpatialSoftmax's 1x1 convolution to 32 maps (with bias).
+     */
+    static int[] conv(String layer) {
+        int n = IMAGE_BATCH;
+        switch (layer) {
+            case "stem":
+                return new int[] {n, 3, CROP, CROP, 64, 7, 2, 3};
+            case "layer1":
+                return new int[] {n, 64, 21, 21, 64, 3, 1, 1};
+            case "layer2_first":
+                return new int[] {n, 64, 21, 21, 128, 3, 2, 1};
+            case "layer2_down":
+                return new int[] {n, 64, 21, 21, 128, 1, 2, 0};
+            case "layer2":
+                return new int[] {n, 128, 11, 11, 128, 3, 1, 1};
+            case "layer3":
+                return new int[] {n, 256, 6, 6, 256, 3, 1, 1};
+            case "layer4":
+                return new int[] {n, 512, 3, 3, 512, 3, 1, 1};
+            case "keypoints":
+                return new int[] {n, 512, 3, 3, KEYPOINTS, 1, 1, 0};
+            default:
+                throw new IllegalArgumentException("unknown encoder convolution " + layer);
+        }
+    }
+
+    /** {N, C, H, W} of a GroupNorm site: after the stem (42x42), in layer1 (21x21), in layer4 (3x3). */
+    static int[] groupNorm(String site) {
+        switch (site) {
+            case "stem":
+                return new int[] {IMAGE_BATCH, 64, 42, 42};
+            case "layer1":
+                return new int[] {IMAGE_BATCH, 64, 21, 21};
+            case "layer4":
+                return new int[] {IMAGE_BATCH, 512, 3, 3};
+            default:
+                throw new IllegalArgumentException("unknown GroupNorm site " + site);
+        }
+    }
+
+    /** The stem's max pool input {N, C, H, W}: 64 channels of 42x42 (3x3, stride 2, padding 1 -> 21x21). */
+    static int[] maxPool() {
+        return new int[] {IMAGE_BATCH, 64, 42, 42};
+    }
+
+    /** The residual join's maps in layer1 {N, C, H, W}. */
+    static int[] residual() {
+        return new int[] {IMAGE_BATCH, 64, 21, 21};
+    }
+
+    /** Every convolution of the ResNet18 trunk and the keypoint head on a CROP x CROP input, in forward order. */
+    static java.util.List<int[]> encoderConvs() {
+        java.util.List<int[]> convs = new java.util.ArrayList<>();
+        int n = IMAGE_BATCH;
+        convs.add(conv("stem"));
+        int size = (CROP + 6 - 7) / 2 + 1;   // conv1
+        size = (size + 2 - 3) / 2 + 1;       // max pool
+        int in = 64;
+        int[] widths = {64, 128, 256, 512};
+        for (int layer = 0; layer < 4; layer++) {
+            int out = widths[layer];
+            int stride = layer == 0 ? 1 : 2;
+            int outSize = (size + 2 - 3) / stride + 1;
+            convs.add(new int[] {n, in, size, size, out, 3, stride, 1});
+            convs.add(new int[] {n, out, outSize, outSize, out, 3, 1, 1});
+            if (stride != 1 || in != out) {
+                convs.add(new int[] {n, in, size, size, out, 1, stride, 0});
+            }
+            convs.add(new int[] {n, out, outSize, outSize, out, 3, 1, 1});
+            convs.add(new int[] {n, out, outSize, outSize, out, 3, 1, 1});
+            size = outSize;
+            in = out;
+        }
+        convs.add(conv("keypoints"));
+        return convs;
+    }
 
     /**
      * Attention dimensions {B, NH, Tq, Tk, HS} for the attn parameter: "self" is the decoder's causal self-attention

@@ -48,7 +48,11 @@ public final class KernelReport {
             "CeilingBenchmarks.triad", "CeilingBenchmarks.sgemm", "MatmulBenchmarks.linear",
             "AttentionBenchmarks.forward", "AttentionBenchmarks.backward", "SpatialSoftmaxBenchmarks.forward",
             "SpatialSoftmaxBenchmarks.backward", "DdpmBenchmarks.addNoise", "DdpmBenchmarks.ddpmStep",
-            "DdpmBenchmarks.ddimStep");
+            "DdpmBenchmarks.ddimStep", "ConvBenchmarks.forward", "ConvBenchmarks.backwardData",
+            "ConvBenchmarks.backwardWeight", "GroupNormBenchmarks.forward", "GroupNormBenchmarks.backward",
+            "ImageOpsBenchmarks.cropToFloat", "ImageOpsBenchmarks.maxPoolForward", "ImageOpsBenchmarks.maxPoolBackward",
+            "ImageOpsBenchmarks.addReluFused", "ImageOpsBenchmarks.addReluUnfused", "EncoderBenchmarks.forward",
+            "EncoderBenchmarks.trainStep");
 
     private KernelReport() {}
 

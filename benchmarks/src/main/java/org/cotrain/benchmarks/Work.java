@@ -68,6 +68,23 @@ public final class Work {
             case "DdpmBenchmarks.ddpmStep":
             case "DdpmBenchmarks.ddimStep":
                 return ddpm(benchmark.substring(benchmark.indexOf('.') + 1), params.get("shape"));
+            case "ConvBenchmarks.forward":
+            case "ConvBenchmarks.backwardData":
+            case "ConvBenchmarks.backwardWeight":
+                return conv(benchmark.substring(benchmark.indexOf('.') + 1), params.get("layer"),
+                        params.getOrDefault("strategy", "auto"));
+            case "GroupNormBenchmarks.forward":
+            case "GroupNormBenchmarks.backward":
+                return groupNorm(benchmark.endsWith("forward"), params.get("site"));
+            case "ImageOpsBenchmarks.cropToFloat":
+            case "ImageOpsBenchmarks.maxPoolForward":
+            case "ImageOpsBenchmarks.maxPoolBackward":
+            case "ImageOpsBenchmarks.addReluFused":
+            case "ImageOpsBenchmarks.addReluUnfused":
+                return imageOp(benchmark.substring(benchmark.indexOf('.') + 1));
+            case "EncoderBenchmarks.forward":
+            case "EncoderBenchmarks.trainStep":
+                return encoder(benchmark.endsWith("forward"));
             default:
                 throw new IllegalArgumentException("no napkin math for benchmark " + benchmark);
         }
@@ -141,5 +158,117 @@ public final class Work {
                 return new Amount(shape + ", eta 0", 7 * n, F * (3 * n + 2 * b),
                         "flops ~ 7 B N; bytes = 4 (3 B N + 2 B)");
         }
+    }
+
+    /**
+     * A convolution {N, CI, H, W, CO, K, S, P} (DpSizes.conv) as the GEMM it is: M = CO, N = N Ho Wo, K = CI K K, so
+     * 2 N CO Ho Wo CI K K FLOPs in each of the three directions (the bias add and the bias gradient, N CO Ho Wo, are
+     * negligible). Bytes: forward reads x and w and writes y; backwardData reads dy and w and reads and writes dx;
+     * backwardWeight reads dy and x and reads and writes dw. im2col's own traffic (K times the input, the price of
+     * using a GEMM) is not counted: it is what an implementation adds, not what the op needs.
+     */
+    private static Amount conv(String direction, String layer, String strategy) {
+        int[] d = DpSizes.conv(layer);
+        int ho = (d[2] + 2 * d[7] - d[5]) / d[6] + 1;
+        int wo = (d[3] + 2 * d[7] - d[5]) / d[6] + 1;
+        double x = (double) d[0] * d[1] * d[2] * d[3];
+        double w = (double) d[4] * d[1] * d[5] * d[5];
+        double y = (double) d[0] * d[4] * ho * wo;
+        double flops = 2.0 * y * d[1] * d[5] * d[5];
+        String shape = String.format("%s, %s: x (%d, %d, %d, %d) * w (%d, %d, %d, %d) /%d -> %dx%d", layer, strategy,
+                d[0], d[1], d[2], d[3], d[4], d[1], d[5], d[5], d[6], ho, wo);
+        switch (direction) {
+            case "forward":
+                return new Amount(shape, flops, F * (x + w + y),
+                        "flops = 2 N CO Ho Wo CI K^2; bytes = 4 (x + w + y)");
+            case "backwardData":
+                return new Amount(shape, flops, F * (y + w + 2 * x),
+                        "flops = 2 N CO Ho Wo CI K^2; bytes = 4 (dy + w + 2 dx)");
+            default:
+                return new Amount(shape, flops, F * (y + x + 2 * w),
+                        "flops = 2 N CO Ho Wo CI K^2; bytes = 4 (dy + x + 2 dw)");
+        }
+    }
+
+    /**
+     * GroupNorm over n = N C H W elements. Forward per element: the sum (1), the squared deviation (3), the
+     * normalisation and affine (3): ~7 n; bytes: x read, y written (mean, rstd and the affine are negligible).
+     * Backward per element: xhat (2), g = dy w (1), the two group sums (3), dx (5), and the per-channel sums for
+     * dweight and dbias with xhat recomputed (5): ~16 n; bytes: dy and x read, dx read and written.
+     */
+    private static Amount groupNorm(boolean forward, String site) {
+        int[] d = DpSizes.groupNorm(site);
+        double n = DpSizes.product(d);
+        String shape = String.format("x (%d, %d, %d, %d), %d groups", d[0], d[1], d[2], d[3], d[1] / 16);
+        if (forward) {
+            return new Amount(shape, 7 * n, F * 2 * n, "flops ~ 7 n; bytes = 4 (x + y)");
+        }
+        return new Amount(shape, 16 * n, F * 4 * n, "flops ~ 16 n; bytes = 4 (dy + x + 2 dx)");
+    }
+
+    /**
+     * cropToFloat: per output element a divide, a multiply and a subtract (3); bytes: the cropped uint8 pixels read
+     * (1 byte each) and the floats written (4). maxPool: 9 comparisons per output (3x3 windows); forward bytes: x
+     * read, y and argmax written; backward: dy and argmax read, dx read and written. addRelu over n elements: fused,
+     * an add and a max (2 n) reading a and b and writing y (12 n bytes); unfused, the same FLOPs but the sum written
+     * and read back (20 n bytes).
+     */
+    private static Amount imageOp(String op) {
+        switch (op) {
+            case "cropToFloat": {
+                double n = (double) DpSizes.IMAGE_BATCH * 3 * DpSizes.CROP * DpSizes.CROP;
+                String shape = String.format("uint8 (%d, %d, %d, 3) -> (%d, 3, %d, %d), random offsets",
+                        DpSizes.IMAGE_BATCH, DpSizes.IMAGE_SIZE, DpSizes.IMAGE_SIZE, DpSizes.IMAGE_BATCH,
+                        DpSizes.CROP, DpSizes.CROP);
+                return new Amount(shape, 3 * n, 5 * n, "flops = 3 n; bytes = n (uint8 read) + 4 n (float written)");
+            }
+            case "maxPoolForward":
+            case "maxPoolBackward": {
+                int[] p = DpSizes.maxPool();
+                double in = DpSizes.product(p);
+                double out = in / 4;
+                String shape = String.format("x (%d, %d, %d, %d), 3x3 / 2, padding 1", p[0], p[1], p[2], p[3]);
+                if (op.equals("maxPoolForward")) {
+                    return new Amount(shape, 9 * out, F * (in + 2 * out), "flops = 9 out; bytes = 4 (in + 2 out)");
+                }
+                return new Amount(shape, out, F * (2 * out + 2 * in), "flops = out; bytes = 4 (2 out + 2 in)");
+            }
+            default: {
+                int[] r = DpSizes.residual();
+                double n = DpSizes.product(r);
+                String shape = String.format("a, b (%d, %d, %d, %d)", r[0], r[1], r[2], r[3]);
+                if (op.equals("addReluFused")) {
+                    return new Amount(shape, 2 * n, F * 3 * n, "flops = 2 n; bytes = 4 (a + b + y)");
+                }
+                return new Amount(shape + ", add then relu", 2 * n, F * 5 * n,
+                        "flops = 2 n; bytes = 4 (a + b + sum, then sum + y)");
+            }
+        }
+    }
+
+    /**
+     * The image encoder at batch 64 on 84x84 crops: the FLOPs of its convolutions (DpSizes.encoderConvs; the
+     * GroupNorms, pooling, softmax and Linear add under 1%). Forward: sum of 2 N CO Ho Wo CI K^2; training step: three
+     * times that (forward, data and weight gradients) less the stem's data gradient (the image needs none). Bytes are
+     * not counted: the step is GEMM-bound.
+     */
+    private static Amount encoder(boolean forward) {
+        double total = 0;
+        double stem = 0;
+        for (int[] d : DpSizes.encoderConvs()) {
+            int ho = (d[2] + 2 * d[7] - d[5]) / d[6] + 1;
+            double f = 2.0 * d[0] * d[4] * ho * ho * d[1] * d[5] * d[5];
+            total += f;
+            if (stem == 0) {
+                stem = f;
+            }
+        }
+        String shape = String.format("%d frames %dx%d -> %dx%d crops -> (%d, 64)", DpSizes.IMAGE_BATCH,
+                DpSizes.IMAGE_SIZE, DpSizes.IMAGE_SIZE, DpSizes.CROP, DpSizes.CROP, DpSizes.IMAGE_BATCH);
+        if (forward) {
+            return new Amount(shape + ", evaluation", total, 0, "flops = sum over convolutions of 2 N CO Ho Wo CI K^2");
+        }
+        return new Amount(shape + ", forward + backward", 3 * total - stem, 0,
+                "flops = 3 x the forward's, less the stem's data gradient");
     }
 }
