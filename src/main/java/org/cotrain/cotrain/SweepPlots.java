@@ -29,6 +29,9 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * ratio marked with a diamond, and the real-only baseline of that |D_R| as a dashed horizontal line. Each panel is
  * its own PNG ({@code success_vs_alpha_r<|D_R|>.png}) and all panels side by side make {@code success_vs_alpha.png}. Lines are
  * dodged sideways by a few thousandths of alpha so that their error bars stay apart.
+ *
+ * <p>The same panels for the mean of each episode's maximum coverage ({@code coverage_vs_alpha*.png}, no error bars):
+ * where small policies rarely reach the success threshold, coverage still ranks the points.
  */
 public final class SweepPlots {
 
@@ -42,6 +45,24 @@ public final class SweepPlots {
         new Color(214, 39, 40), new Color(148, 103, 189), new Color(140, 86, 75), new Color(227, 119, 194),
         new Color(127, 127, 127), new Color(188, 189, 34), new Color(23, 190, 207)};
 
+    /** What a panel plots on its y axis. */
+    enum Metric {
+        SUCCESS("success_vs_alpha", "success rate (mean over seeds, Wilson 95%)"),
+        COVERAGE("coverage_vs_alpha", "mean max coverage (mean over seeds and episodes)");
+
+        final String file;
+        final String axis;
+
+        Metric(String file, String axis) {
+            this.file = file;
+            this.axis = axis;
+        }
+
+        double of(SweepResults.Summary s) {
+            return this == SUCCESS ? s.meanSuccessRate() : s.meanMaxCoverage();
+        }
+    }
+
     private SweepPlots() {}
 
     /**
@@ -52,26 +73,28 @@ public final class SweepPlots {
         System.setProperty("java.awt.headless", "true");
         Files.createDirectories(dir);
         List<Path> written = new ArrayList<>();
-        List<BufferedImage> panels = new ArrayList<>();
-        for (int r : grid.realDemos()) {
-            XYChart chart = panel(grid, results, r);
-            if (chart == null) continue;
-            Path png = dir.resolve("success_vs_alpha_r" + r + ".png");
-            BufferedImage image = BitmapEncoder.getBufferedImage(chart);
-            writePng(image, png);
-            written.add(png);
-            panels.add(image);
-        }
-        if (!panels.isEmpty()) {
-            Path png = dir.resolve("success_vs_alpha.png");
-            writePng(grid(panels), png);
-            written.add(png);
+        for (Metric metric : Metric.values()) {
+            List<BufferedImage> panels = new ArrayList<>();
+            for (int r : grid.realDemos()) {
+                XYChart chart = panel(grid, results, r, metric);
+                if (chart == null) continue;
+                Path png = dir.resolve(metric.file + "_r" + r + ".png");
+                BufferedImage image = BitmapEncoder.getBufferedImage(chart);
+                writePng(image, png);
+                written.add(png);
+                panels.add(image);
+            }
+            if (!panels.isEmpty()) {
+                Path png = dir.resolve(metric.file + ".png");
+                writePng(grid(panels), png);
+                written.add(png);
+            }
         }
         return written;
     }
 
     /** The panel of one |D_R|, or null when none of its points has finished. */
-    static XYChart panel(SweepGrid grid, SweepResults results, int realDemos) {
+    static XYChart panel(SweepGrid grid, SweepResults results, int realDemos, Metric metric) {
         SweepResults.Summary real = results.find(realDemos, 0, "1", SweepGrid.REAL_ONLY, null);
         Map<String, List<SweepResults.Summary>> lines = new LinkedHashMap<>();
         boolean manyMethods = grid.methods().size() > 1, manyShifts = grid.shifts().size() > 1;
@@ -98,7 +121,7 @@ public final class SweepPlots {
                 .title(String.format(Locale.ROOT, "%s: |D_R| = %d (%s, %d trials per seed, %s)", grid.name(),
                         realDemos, e.env(), e.trials(), e.sampling()))
                 .xAxisTitle("alpha = P(target sample)   (diamond: natural |D_R|/(|D_R|+|D_S|))")
-                .yAxisTitle("success rate (mean over seeds, Wilson 95%)").build();
+                .yAxisTitle(metric.axis).build();
         XYStyler st = chart.getStyler();
         st.setChartBackgroundColor(Color.WHITE);
         st.setLegendPosition(Styler.LegendPosition.OutsideE);
@@ -118,24 +141,26 @@ public final class SweepPlots {
             double dodge = (k++ - (lines.size() - 1) / 2.0) * DODGE;
             List<SweepResults.Summary> pts = line.getValue();
             double[] x = pts.stream().mapToDouble(p -> p.alpha() + dodge).toArray();
-            double[] y = pts.stream().mapToDouble(SweepResults.Summary::meanSuccessRate).toArray();
+            double[] y = pts.stream().mapToDouble(metric::of).toArray();
             XYSeries s = chart.addSeries(line.getKey(), x, y);
             s.setLineColor(color);
             s.setMarkerColor(color);
             s.setMarker(SeriesMarkers.CIRCLE);
             s.setLineStyle(SeriesLines.SOLID);
             for (SweepResults.Summary p : pts) {
-                double[] w = p.wilson95();
                 double a = p.alpha() + dodge, d = 0.008;
-                XYSeries bar = chart.addSeries("_bar" + hidden++, new double[] {a - d, a + d, a, a, a - d, a + d},
-                        new double[] {w[0], w[0], w[0], w[1], w[1], w[1]});
-                bar.setLineColor(color);
-                bar.setMarker(SeriesMarkers.NONE);
-                bar.setLineStyle(SeriesLines.SOLID);
-                bar.setShowInLegend(false);
+                if (metric == Metric.SUCCESS) {
+                    double[] w = p.wilson95();
+                    XYSeries bar = chart.addSeries("_bar" + hidden++, new double[] {a - d, a + d, a, a, a - d, a + d},
+                            new double[] {w[0], w[0], w[0], w[1], w[1], w[1]});
+                    bar.setLineColor(color);
+                    bar.setMarker(SeriesMarkers.NONE);
+                    bar.setLineStyle(SeriesLines.SOLID);
+                    bar.setShowInLegend(false);
+                }
                 if (p.alphaLabel().equals("natural")) {
                     XYSeries nat = chart.addSeries("_natural" + hidden++, new double[] {a},
-                            new double[] {p.meanSuccessRate()});
+                            new double[] {metric.of(p)});
                     nat.setMarker(SeriesMarkers.DIAMOND);
                     nat.setMarkerColor(color.darker().darker());
                     nat.setLineStyle(SeriesLines.NONE);
@@ -145,9 +170,11 @@ public final class SweepPlots {
         }
         if (real != null) {
             double[] w = real.wilson95();
-            XYSeries s = chart.addSeries(String.format(Locale.ROOT, "real only %.2f [%.2f, %.2f]",
-                    real.meanSuccessRate(), w[0], w[1]), new double[] {0, 1},
-                    new double[] {real.meanSuccessRate(), real.meanSuccessRate()});
+            double y = metric.of(real);
+            String label = metric == Metric.SUCCESS
+                    ? String.format(Locale.ROOT, "real only %.2f [%.2f, %.2f]", y, w[0], w[1])
+                    : String.format(Locale.ROOT, "real only %.3f", y);
+            XYSeries s = chart.addSeries(label, new double[] {0, 1}, new double[] {y, y});
             s.setLineColor(Color.BLACK);
             s.setLineStyle(SeriesLines.DASH_DASH);
             s.setMarker(SeriesMarkers.NONE);

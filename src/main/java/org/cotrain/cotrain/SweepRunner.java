@@ -54,6 +54,7 @@ import org.cotrain.train.Trainer;
  * DIR/results.csv, results.json       one row per finished point; summary.csv and results.json: over seeds
  * DIR/methods.md                      methods compared at one data size
  * DIR/plots/success_vs_alpha*.png     success rate vs alpha, one panel per |D_R|, and all panels together
+ * DIR/plots/coverage_vs_alpha*.png    the same for the mean max coverage
  * </pre>
  * Resumable: a point with a result.json is skipped (its files are not touched), a point with a checkpoint continues
  * from it (training.resume=true), and a point whose training finished but whose evaluation was interrupted is only

@@ -110,7 +110,8 @@ class SweepPlotsTest {
         List<Path> files = SweepPlots.write(dir.resolve("plots"), grid, new SweepResults(rows));
         assertTrue(GraphicsEnvironment.isHeadless());
         assertEquals(List.of(dir.resolve("plots/success_vs_alpha_r10.png"), dir.resolve("plots/success_vs_alpha_r50.png"),
-                dir.resolve("plots/success_vs_alpha.png")), files);
+                dir.resolve("plots/success_vs_alpha.png"), dir.resolve("plots/coverage_vs_alpha_r10.png"),
+                dir.resolve("plots/coverage_vs_alpha_r50.png"), dir.resolve("plots/coverage_vs_alpha.png")), files);
         BufferedImage panel = ImageIO.read(files.get(0).toFile());
         assertEquals(SweepPlots.WIDTH, panel.getWidth());
         assertEquals(SweepPlots.HEIGHT, panel.getHeight());
@@ -128,8 +129,8 @@ class SweepPlotsTest {
                 row(new SweepPoint(50, 500, new SweepGrid.Alpha(0.5), "vanilla", "source", 0), 40));
         SweepResults results = new SweepResults(rows);
         List<Path> files = SweepPlots.write(dir.resolve("plots"), grid, results);
-        assertEquals(List.of(dir.resolve("plots/success_vs_alpha_r50.png"), dir.resolve("plots/success_vs_alpha.png")),
-                files);
+        assertEquals(List.of(dir.resolve("plots/success_vs_alpha_r50.png"), dir.resolve("plots/success_vs_alpha.png"),
+                dir.resolve("plots/coverage_vs_alpha_r50.png"), dir.resolve("plots/coverage_vs_alpha.png")), files);
         assertTrue(results.methodsMarkdown(grid).contains("not run yet"));
         assertEquals(List.of(), SweepPlots.write(dir.resolve("none"), grid, new SweepResults(List.of())));
     }
