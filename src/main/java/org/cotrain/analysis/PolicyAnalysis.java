@@ -17,6 +17,7 @@ import org.cotrain.data.MixtureDataset;
 import org.cotrain.io.Json;
 import org.cotrain.io.Safetensors;
 import org.cotrain.policy.LowdimPolicy;
+import org.cotrain.policy.Sampling;
 import org.cotrain.policy.LowdimSimPolicy;
 import org.cotrain.random.Streams;
 import org.cotrain.sim.EnvConfig;
@@ -158,7 +159,7 @@ public final class PolicyAnalysis {
         }
         try (LowdimPolicy policy = LowdimPolicy.load(checkpoint, backend)) {
             MixtureDataset mixture = Trainer.trainingMixture(tc, datasets, policy.normalizer());
-            policy.setSampling(LowdimPolicy.Sampling.ddim(o.ddimSteps()));
+            policy.setSampling(Sampling.ddim(o.ddimSteps()));
             policy.setSeed(Streams.key(o.seed(), Streams.SAMPLING, 1));
             int n = o.samplesPerDataset();
             for (int j = 0; j < datasets.size(); j++) {

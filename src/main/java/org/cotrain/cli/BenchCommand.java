@@ -13,6 +13,7 @@ import org.cotrain.config.TrainConfig;
 import org.cotrain.data.LinearNormalizer;
 import org.cotrain.ops.Ops;
 import org.cotrain.policy.LowdimPolicy;
+import org.cotrain.policy.Sampling;
 import org.cotrain.policy.LowdimPolicyConfig;
 import org.cotrain.tensor.Tensor;
 import org.cotrain.train.AdamW;
@@ -130,7 +131,7 @@ final class BenchCommand implements Callable<Integer> {
 
     private double[] benchSample(LowdimPolicy policy, int b) {
         LowdimPolicyConfig pc = policy.config();
-        policy.setSampling(ddim ? LowdimPolicy.Sampling.ddim(steps) : LowdimPolicy.Sampling.ddpm(steps));
+        policy.setSampling(ddim ? Sampling.ddim(steps) : Sampling.ddpm(steps));
         policy.setSeed(0);
         float[] obs = new float[b * pc.nObsSteps() * pc.obsDim()];
         double[] ms = new double[repeat];

@@ -9,6 +9,7 @@ import org.cotrain.backend.Backend;
 import org.cotrain.config.Config;
 import org.cotrain.io.Safetensors;
 import org.cotrain.policy.LowdimPolicy;
+import org.cotrain.policy.Sampling;
 import org.cotrain.policy.LowdimSimPolicy;
 import org.cotrain.sim.EnvConfig;
 import org.cotrain.sim.Evaluator;
@@ -26,7 +27,7 @@ public final class PolicyEvaluation {
                                             Integer ddimSteps, int batch, int videos, Path videoDir,
                                             ForkJoinPool pool, IntConsumer onEpisode) throws IOException {
         try (LowdimPolicy policy = LowdimPolicy.load(checkpoint, backend)) {
-            if (ddimSteps != null) policy.setSampling(LowdimPolicy.Sampling.ddim(ddimSteps));
+            if (ddimSteps != null) policy.setSampling(Sampling.ddim(ddimSteps));
             String yaml = Safetensors.read(checkpoint).metadata().get(LowdimPolicy.CONFIG_METADATA);
             List<String> obsKeys = Config.fromYaml(yaml, checkpoint + " metadata").toTrainConfig().task().dataset()
                     .obsKeys();
