@@ -139,6 +139,10 @@ public final class PolicyAnalysis {
                     + " cotrain policy or checkpoint");
         }
         Config config = Config.fromYaml(yaml, checkpoint + " metadata");
+        if (config.kind() == org.cotrain.config.PolicyKind.IMAGE) {
+            throw new IllegalArgumentException(checkpoint + " is an image policy (its config has task.shape_meta);"
+                    + " cotrain analyze probes low-dim policies only");
+        }
         TrainConfig trained = config.toTrainConfig();
         if (data != null) {
             if (trained.cotrain().domainConditioning() && data.size() != trained.task().dataset().paths().size()) {
