@@ -3,6 +3,7 @@ package org.cotrain.train;
 import java.util.ArrayList;
 import java.util.List;
 import org.cotrain.io.Safetensors;
+import org.cotrain.nn.OpProfile;
 import org.cotrain.nn.Parameter;
 import org.cotrain.ops.Ops;
 import org.cotrain.tensor.Tensor;
@@ -81,10 +82,15 @@ public final class AdamW implements AutoCloseable {
     /** One step at learning rate lr, with every gradient multiplied by gradScale first (gradient-norm clipping). */
     public void step(float lr, float gradScale) {
         steps++;
-        for (int i = 0; i < params.size(); i++) {
-            Parameter p = params.get(i);
-            Ops.adamwStep(p.value(), p.grad(), expAvg.get(i), expAvgSq.get(i), lr, beta1, beta2, eps,
-                    weightDecay[i], steps, gradScale);
+        if (params.isEmpty()) {
+            return;
+        }
+        try (OpProfile.Scope ignored = OpProfile.scope(OpProfile.Family.OPTIMIZER, params.get(0).value().backend())) {
+            for (int i = 0; i < params.size(); i++) {
+                Parameter p = params.get(i);
+                Ops.adamwStep(p.value(), p.grad(), expAvg.get(i), expAvgSq.get(i), lr, beta1, beta2, eps,
+                        weightDecay[i], steps, gradScale);
+            }
         }
     }
 
