@@ -21,6 +21,21 @@ import org.junit.jupiter.api.io.TempDir;
 class ImageSweepTest {
 
     @Test
+    void theImageExampleIsTheVisualShiftSweep(@TempDir Path dir) throws Exception {
+        String text;
+        try (java.io.InputStream in = SweepGrid.class.getResourceAsStream("example_image_sweep.yaml")) {
+            text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        SweepGrid g = SweepRunnerTest.grid(dir, text);
+        assertEquals(org.cotrain.config.PolicyKind.IMAGE, g.baseConfig().kind());
+        assertEquals(64, g.baseConfig().toTrainConfig().dataloader().batchSize());
+        assertEquals(List.of("source-visual-0", "source-visual-1", "source-visual-2", "source-visual-3"), g.shifts());
+        assertEquals(5, SweepPoint.enumerate(g).size()); // 4 shifts + the real-only baseline
+        assertTrue(new SweepRunner(g, new SweepRunner.Options(dir.resolve("out"), 1, 2, true), null)
+                .generatedFile(g.target()).toString().endsWith("target_50_seed0_img.hdf5"));
+    }
+
+    @Test
     void imageBaseConfigGeneratesFramesTrainsAndEvaluatesImagePolicies(@TempDir Path dir) throws Exception {
         SweepGrid grid = SweepRunnerTest.grid(dir, """
                 config: small_cpu_image
