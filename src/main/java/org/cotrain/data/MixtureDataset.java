@@ -323,6 +323,31 @@ public final class MixtureDataset {
         return new Batch(-1, count, horizon, nObsSteps, actionDim, obsDim, actions, obs, datasetIndex, windowIndex);
     }
 
+    /**
+     * Training windows of dataset j by their indices (its sampler's order), normalised, without domain labels; with
+     * each camera's frames of the first To steps when {@code frames} (image data).
+     */
+    public Batch trainWindows(int j, int[] windows, boolean frames) {
+        int count = windows.length;
+        float[] actions = new float[count * horizon * actionDim];
+        float[] obs = new float[count * nObsSteps * obsDim];
+        int[] datasetIndex = new int[count];
+        List<Batch.Frames> f = frames ? newFrames(count) : List.of();
+        for (int i = 0; i < count; i++) {
+            if (windows[i] < 0 || windows[i] >= train[j].size()) {
+                throw new IllegalArgumentException("training window " + windows[i] + " of dataset " + j + ": it has "
+                        + train[j].size());
+            }
+            datasetIndex[i] = j;
+            fill(train[j], datasets.get(j), windows[i], actions, obs, i);
+            fillFrames(train[j], datasets.get(j), windows[i], f, i);
+        }
+        normalizer.normalize("action", actions, actions);
+        normalizer.normalize("obs", obs, obs);
+        return new Batch(-1, count, horizon, nObsSteps, actionDim, obsDim, actions, obs, datasetIndex,
+                windows.clone(), null, null, f);
+    }
+
     /** floor(x * n / 2^64) for x read as unsigned and 0 <= n. */
     static long unsignedMultiplyHigh(long x, long n) {
         return Math.multiplyHigh(x, n) + ((x >> 63) & n);

@@ -17,6 +17,7 @@ public final class ImageSimPolicy implements BatchPolicy {
 
     private final ImagePolicy policy;
     private final long seed;
+    private java.util.function.BiConsumer<float[], Integer> chunkListener;
 
     /** @param seed the sampling noise's seed for a run (reset restarts it, so a run is reproducible) */
     public ImageSimPolicy(ImagePolicy policy, long seed) {
@@ -33,6 +34,15 @@ public final class ImageSimPolicy implements BatchPolicy {
         }
         this.policy = policy;
         this.seed = seed;
+    }
+
+    /**
+     * Hears every predicted chunk, (B, H, Da) in data units with its batch size B, before its executed actions are
+     * returned (the analysis attributes them to training chunks).
+     */
+    public ImageSimPolicy onChunks(java.util.function.BiConsumer<float[], Integer> listener) {
+        this.chunkListener = listener;
+        return this;
     }
 
     @Override
@@ -78,7 +88,11 @@ public final class ImageSimPolicy implements BatchPolicy {
                 }
             }
         }
-        float[] actions = policy.executedActions(policy.predictActionChunk(List.of(frames), lowdim, batch), batch);
+        float[] chunk = policy.predictActionChunk(List.of(frames), lowdim, batch);
+        if (chunkListener != null) {
+            chunkListener.accept(chunk, batch);
+        }
+        float[] actions = policy.executedActions(chunk, batch);
         int ta = c.nActionSteps();
         if (c.actionDim() != 2) {
             throw new IllegalArgumentException("the policy's action_dim is " + c.actionDim() + "; the sandbox commands"
