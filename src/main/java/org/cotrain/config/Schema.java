@@ -77,6 +77,9 @@ final class Schema {
                 "val_dataloader.pin_memory", "val_dataloader.persistent_workers"));
         if (kind == PolicyKind.LOWDIM) {
             keys.add("task.keypoint_dim");
+            out.put("shape_meta", "an image config has its shape_meta under task (task.shape_meta, as DP's task files"
+                    + " do; the top-level one is DP's copy of it): put it there, with the keys of the preset "
+                    + Presets.PUSHT_IMAGE_TRANSFORMER);
         } else {
             keys.addAll(List.of("dataset_obs_steps", "task.image_shape"));
             out.put("shape_meta", "DP's top-level shape_meta is a copy of task.shape_meta (${task.shape_meta}); cotrain"

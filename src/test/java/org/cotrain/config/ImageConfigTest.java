@@ -118,6 +118,9 @@ class ImageConfigTest {
                 .contains("cotrain reads task.shape_meta only"));
         assertTrue(error(() -> image.withOverrides("task.dataset.obs_keys=[agent_pos]")).getMessage()
                 .contains("is a key of low-dim configs"));
+        String topLevel = Presets.text(Presets.PUSHT_LOWDIM_TRANSFORMER) + "\nshape_meta: {obs: {}}\n";
+        assertTrue(error(() -> Config.fromYaml(topLevel, "file t.yaml")).getMessage()
+                .contains("an image config has its shape_meta under task (task.shape_meta"));
     }
 
     @Test
