@@ -293,7 +293,18 @@ class ImagePolicyTest {
     }
 
     @Test
-    void imageFeaturesAre64PerCamera() {
+    void withoutCropShapeTheEncoderSeesWholeFrames() {
+        Backend cpu = OpTesting.cpu();
+        ImagePolicyConfig c = config(40, "policy.crop_shape=null");
+        assertEquals(40, c.crop(c.cameras().get(0))[0]);
+        try (ImagePolicy p = new ImagePolicy(cpu, c, ImagePolicy.normalizerFor(c, dataNormalizer()), 3);
+             BatchTensors t = BatchTensors.of(cpu, batch(c, 2, 1))) {
+            // random "crops" of the whole frame are the frame: training and evaluation see the same condition
+            float[] train = p.condition(t.images(), t.obs(), true, 77).toFloatArray();
+            float[] eval = p.condition(t.images(), t.obs(), false, 0).toFloatArray();
+            assertArrayEquals(eval, train, 0f);
+            assertTrue(Float.isFinite(p.loss(t, 1, 0, true, false)));
+        }
         assertEquals(64, ImageEncoder.FEATURES);
     }
 }

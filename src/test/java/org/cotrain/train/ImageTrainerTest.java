@@ -96,6 +96,29 @@ class ImageTrainerTest {
         }
     }
 
+    /** A policy of the camera alone (no low-dim keys): the condition is the 64 features per step. */
+    @Test
+    void cameraOnlyPolicyTrainsAndActs(@TempDir Path tmp) throws Exception {
+        Path data = ImageTask.write(tmp.resolve("images.hdf5"), 4, SIZE);
+        String yaml = org.cotrain.config.Presets.text("small_cpu_image").replace(
+                "      agent_pos:\n        shape: [2]\n        type: low_dim\n", "");
+        Path file = tmp.resolve("camera_only.yaml");
+        Files.writeString(file, yaml);
+        Config c = Config.load(file.toString()).withOverrides(ImageTask.config(data, SIZE).overrides())
+                .withOverrides("training.num_epochs=1", "training.max_train_steps=2");
+        Path dir = tmp.resolve("run");
+        trainer(c, dir).run();
+        try (ImagePolicy p = ImagePolicy.load(dir.resolve(Trainer.CHECKPOINT), Backends.cpu())) {
+            assertEquals(64, p.model().config().condDim());
+            p.setSampling(org.cotrain.policy.Sampling.ddim(2));
+            float[] chunk = p.predictActionChunk(List.of(new byte[2 * SIZE * SIZE * 3]), new float[0], 1);
+            assertEquals(10 * 2, chunk.length);
+            for (float v : chunk) {
+                assertTrue(Float.isFinite(v));
+            }
+        }
+    }
+
     @Test
     void imageDataErrorsNameTheFileThePathAndTheShape(@TempDir Path tmp) {
         Path small = ImageTask.write(tmp.resolve("small.hdf5"), 4, 32);
