@@ -8,6 +8,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiFunction;
 import org.cotrain.backend.Backend;
 import org.cotrain.config.Config;
 import org.cotrain.config.OptimizerConfig;
@@ -204,15 +205,20 @@ public final class ImagePolicy implements TrainablePolicy {
      * @return (B, To, cond_dim), a buffer of this policy
      */
     public Tensor condition(List<Tensor> images, Tensor obs, boolean randomCrop, long cropKey) {
+        // robomimic crops each of the B To frames independently; camera k's offsets start at k 2^32
+        return condition(images, obs, (k, frames) -> encoders.get(k).forward(frames, randomCrop, cropKey,
+                (long) k << 32));
+    }
+
+    /** The condition with camera k's features from encode(k, frames (B To, H, W, 3)) -> (B To, 64). */
+    private Tensor condition(List<Tensor> images, Tensor obs, BiFunction<Integer, Tensor, Tensor> encode) {
         int b = checkObservations(images, obs);
         int to = config.nObsSteps();
         int f = ImageEncoder.FEATURES;
         Tensor c = cond.get(b, to, config.conditionDim());
         for (int k = 0; k < encoders.size(); k++) {
             Tensor frames = images.get(k);
-            Tensor flat = frames.view(b * to, frames.dim(2), frames.dim(3), frames.dim(4));
-            // robomimic crops each of the B To frames independently; camera k's offsets start at k 2^32
-            Tensor features = encoders.get(k).forward(flat, randomCrop, cropKey, (long) k << 32); // (B To, 64)
+            Tensor features = encode.apply(k, frames.view(b * to, frames.dim(2), frames.dim(3), frames.dim(4)));
             Ops.mergeHeads(features.view(b, 1, to, f), c, f * k, false);
         }
         if (config.obsWidth() > 0) {
@@ -272,20 +278,8 @@ public final class ImagePolicy implements TrainablePolicy {
     public float lossWith(BatchTensors batch, List<Tensor> cropOffsets, int[] timesteps, Tensor eps, long dropoutKey,
                           boolean training) {
         checkActions(batch.actions());
-        int b = checkObservations(batch.images(), batch.obs());
-        int to = config.nObsSteps();
-        int f = ImageEncoder.FEATURES;
-        Tensor c = cond.get(b, to, config.conditionDim());
-        for (int k = 0; k < encoders.size(); k++) {
-            Tensor frames = batch.images().get(k);
-            Tensor flat = frames.view(b * to, frames.dim(2), frames.dim(3), frames.dim(4));
-            Tensor features = encoders.get(k).forward(flat, cropOffsets == null ? null : cropOffsets.get(k));
-            Ops.mergeHeads(features.view(b, 1, to, f), c, f * k, false);
-        }
-        if (config.obsWidth() > 0) {
-            Ops.mergeHeads(batch.obs().view(b, 1, to, config.obsWidth()), c, f * encoders.size(), false);
-        }
-        lastBatch = b;
+        Tensor c = condition(batch.images(), batch.obs(), (k, frames) -> encoders.get(k).forward(frames,
+                cropOffsets == null ? null : cropOffsets.get(k)));
         return objective.lossWith(batch.actions(), c, timesteps, eps, dropoutKey, training);
     }
 
