@@ -16,8 +16,16 @@ import org.cotrain.data.LowDimDataset;
 import org.cotrain.data.MixtureDataset;
 import org.cotrain.io.Json;
 import org.cotrain.io.Safetensors;
+import java.util.function.BiConsumer;
+import org.cotrain.data.LinearNormalizer;
+import org.cotrain.policy.BatchTensors;
+import org.cotrain.policy.ImagePolicy;
+import org.cotrain.policy.ImageSimPolicy;
 import org.cotrain.policy.LowdimPolicy;
 import org.cotrain.policy.LowdimSimPolicy;
+import org.cotrain.policy.Sampling;
+import org.cotrain.policy.TransformerForDiffusion;
+import org.cotrain.sim.BatchPolicy;
 import org.cotrain.random.Streams;
 import org.cotrain.sim.EnvConfig;
 import org.cotrain.sim.Evaluator;
@@ -39,8 +47,8 @@ import org.cotrain.train.Trainer;
  *       share of real chunks among its k nearest is averaged ({@link NearestNeighbours}). The pool's own share of
  *       real chunks is the level of no preference.</li>
  * </ul>
- * Everything goes through the policy's condition pipeline and the denoiser's activations, so it holds for image
- * policies once their encoder sits in that pipeline.
+ * Everything goes through the policy's condition pipeline and the denoiser's activations: for an image policy the
+ * windows' frames go through its encoders (centre crops), its rollouts see the rendered frames.
  */
 public final class PolicyAnalysis {
 
@@ -127,6 +135,122 @@ public final class PolicyAnalysis {
     private PolicyAnalysis() {}
 
     /**
+     * The policy under analysis, low-dim or image: what the probes and the rollouts need of it. Windows are batches of
+     * normalised training windows without domain labels (the subject adds its label), with frames for an image policy.
+     */
+    private interface Subject extends AutoCloseable {
+        TransformerForDiffusion model();
+
+        LinearNormalizer dataNormalizer();
+
+        boolean images();
+
+        void setSampling(Sampling s);
+
+        void setSeed(long seed);
+
+        /** Samples normalised chunks out (B, H, Da) for the windows, conditioned on domain label {@code domain}. */
+        void sample(Batch windows, int domain, Tensor out);
+
+        /** The policy in the sandbox, telling every predicted chunk (data units) to the listener. */
+        BatchPolicy sim(TrainConfig tc, long seed, BiConsumer<float[], Integer> onChunks);
+
+        @Override
+        void close();
+    }
+
+    private static Subject lowdim(LowdimPolicy policy) {
+        return new Subject() {
+            public TransformerForDiffusion model() {
+                return policy.model();
+            }
+
+            public LinearNormalizer dataNormalizer() {
+                return policy.normalizer();
+            }
+
+            public boolean images() {
+                return false;
+            }
+
+            public void setSampling(Sampling s) {
+                policy.setSampling(s);
+            }
+
+            public void setSeed(long seed) {
+                policy.setSeed(seed);
+            }
+
+            public void sample(Batch w, int domain, Tensor out) {
+                float[] obs = labelled(w, domain, policy.config().numDomains());
+                try (Tensor cond = policy.backend().of(obs, w.size(), w.nObsSteps(), policy.config().conditionDim())) {
+                    policy.sampleNormalized(cond, out);
+                }
+            }
+
+            public BatchPolicy sim(TrainConfig tc, long seed, BiConsumer<float[], Integer> onChunks) {
+                return new LowdimSimPolicy(policy, tc.task().dataset().obsKeys(), seed).onChunks(onChunks);
+            }
+
+            public void close() {
+                policy.close();
+            }
+        };
+    }
+
+    private static Subject image(ImagePolicy policy) {
+        return new Subject() {
+            public TransformerForDiffusion model() {
+                return policy.model();
+            }
+
+            public LinearNormalizer dataNormalizer() {
+                return policy.dataNormalizer();
+            }
+
+            public boolean images() {
+                return true;
+            }
+
+            public void setSampling(Sampling s) {
+                policy.setSampling(s);
+            }
+
+            public void setSeed(long seed) {
+                policy.setSeed(seed);
+            }
+
+            public void sample(Batch w, int domain, Tensor out) {
+                int domains = policy.config().numDomains();
+                Batch labelled = new Batch(w.index(), w.size(), w.horizon(), w.nObsSteps(), w.actionDim(),
+                        w.obsDim() + domains, w.actions(), labelled(w, domain, domains), w.datasetIndex(),
+                        w.windowIndex(), null, null, w.images());
+                try (BatchTensors t = BatchTensors.of(policy.backend(), labelled)) {
+                    policy.sampleNormalized(t, out);
+                }
+            }
+
+            public BatchPolicy sim(TrainConfig tc, long seed, BiConsumer<float[], Integer> onChunks) {
+                return new ImageSimPolicy(policy, seed).onChunks(onChunks);
+            }
+
+            public void close() {
+                policy.close();
+            }
+        };
+    }
+
+    /** The windows' obs (B, To, Do) with the one-hot label of {@code domain} appended when there are domains. */
+    private static float[] labelled(Batch w, int domain, int numDomains) {
+        if (numDomains == 0) {
+            return w.obs();
+        }
+        int[] labels = new int[w.size()];
+        java.util.Arrays.fill(labels, domain);
+        return DomainLabels.append(w.obs(), w.size(), w.nObsSteps(), w.obsDim(), labels, numDomains);
+    }
+
+    /**
      * @param data the files to analyse (real first), or null for the checkpoint's own training data (its
      *             task.dataset.path with the same subsets)
      */
@@ -151,14 +275,15 @@ public final class PolicyAnalysis {
                     "task.dataset.weights=null", "cotrain.dataset_max_train_episodes=null", "cotrain.ambient.t_n=null");
         }
         TrainConfig tc = config.toTrainConfig();
-        List<LowDimDataset> datasets = Trainer.loadDatasets(tc.task().dataset(), tc.cotrain());
+        List<LowDimDataset> datasets = Trainer.loadDatasets(tc.task().dataset(), tc.cotrain(), tc.isImage());
         if (datasets.size() < 2) {
             throw new IllegalArgumentException("analysis needs real and sim data (two or more files), got "
                     + tc.task().dataset().paths());
         }
-        try (LowdimPolicy policy = LowdimPolicy.load(checkpoint, backend)) {
-            MixtureDataset mixture = Trainer.trainingMixture(tc, datasets, policy.normalizer());
-            policy.setSampling(LowdimPolicy.Sampling.ddim(o.ddimSteps()));
+        try (Subject policy = tc.isImage() ? image(ImagePolicy.load(checkpoint, backend))
+                : lowdim(LowdimPolicy.load(checkpoint, backend))) {
+            MixtureDataset mixture = Trainer.trainingMixture(tc, datasets, policy.dataNormalizer());
+            policy.setSampling(Sampling.ddim(o.ddimSteps()));
             policy.setSeed(Streams.key(o.seed(), Streams.SAMPLING, 1));
             int n = o.samplesPerDataset();
             for (int j = 0; j < datasets.size(); j++) {
@@ -183,37 +308,25 @@ public final class PolicyAnalysis {
     private record Features(double[][] observation, double[][] finalActivations, int[] label) {}
 
     /** The two embeddings of n random training windows per dataset (label 0: the first dataset, 1: the others). */
-    private static Features features(LowdimPolicy policy, MixtureDataset mixture, int n, long seed) {
+    private static Features features(Subject policy, MixtureDataset mixture, int n, long seed) {
         int datasets = mixture.numDatasets();
-        int to = mixture.nObsSteps();
-        int dobs = mixture.obsDim();
         int h = mixture.horizon();
         int total = n * datasets;
         double[][] obsFeatures = new double[total][];
         double[][] finalFeatures = new double[total][];
         int[] label = new int[total];
         int row = 0;
-        int chunk = 256;
-        Backend backend = policy.backend();
+        int chunk = policy.images() ? 32 : 256; // windows per sampling batch (an image window has To frames)
+        Backend backend = policy.model().backend();
         for (int j = 0; j < datasets; j++) {
             int[] chosen = LogisticProbe.permutation(mixture.trainSampler(j).size(), Streams.key(seed, Streams.SPLIT,
                     100 + j));
             for (int first = 0; first < n; first += chunk) {
                 int b = Math.min(chunk, n - first);
-                float[] obs = new float[b * to * dobs];
-                for (int i = 0; i < b; i++) {
-                    Batch w = mixture.trainWindows(j, chosen[first + i], 1);
-                    System.arraycopy(w.obs(), 0, obs, i * to * dobs, to * dobs);
-                }
-                int numDomains = policy.config().numDomains();
-                if (numDomains > 0) {
-                    int[] domain = new int[b];
-                    java.util.Arrays.fill(domain, j);
-                    obs = DomainLabels.append(obs, b, to, dobs, domain, numDomains);
-                }
-                try (Tensor cond = backend.of(obs, b, to, policy.config().conditionDim());
-                     Tensor out = backend.empty(b, h, policy.config().actionDim())) {
-                    policy.sampleNormalized(cond, out);
+                Batch w = mixture.trainWindows(j, java.util.Arrays.copyOfRange(chosen, first, first + b),
+                        policy.images());
+                try (Tensor out = backend.empty(b, h, mixture.actionDim())) {
+                    policy.sample(w, j, out);
                     Tensor memory = policy.model().lastMemory();
                     if (memory == null) {
                         throw new IllegalArgumentException("the policy's denoiser has no condition encoder (BERT"
@@ -244,15 +357,15 @@ public final class PolicyAnalysis {
     }
 
     /** Rollouts in the environment, then the kNN attribution of every predicted chunk to the training chunks. */
-    private static Attribution attribute(LowdimPolicy policy, MixtureDataset mixture, TrainConfig tc, Options o,
+    private static Attribution attribute(Subject policy, MixtureDataset mixture, TrainConfig tc, Options o,
                                          ForkJoinPool pool, PrintStream log) throws IOException {
         List<float[]> predicted = new ArrayList<>();
-        LowdimSimPolicy sim = new LowdimSimPolicy(policy, tc.task().dataset().obsKeys(), o.seed())
-                .onChunks((chunk, b) -> predicted.add(policy.normalizer().normalize("action", chunk)));
+        BatchPolicy sim = policy.sim(tc, o.seed(), (chunk, b) -> predicted.add(policy.dataNormalizer()
+                .normalize("action", chunk)));
         log.printf(Locale.ROOT, "cotrain analyze: %d episodes on %s for kNN attribution%n", o.rollouts(),
                 o.env().name());
-        Evaluator.Result r = Evaluator.evaluate("analysis", o.env(), sim, o.rollouts(), o.seed(), o.batch(), false, 0,
-                null, pool, null);
+        Evaluator.Result r = Evaluator.evaluate("analysis", o.env(), sim, o.rollouts(), o.seed(), o.batch(),
+                policy.images(), 0, null, pool, null);
         int d = mixture.horizon() * mixture.actionDim();
         int queries = 0;
         for (float[] p : predicted) {

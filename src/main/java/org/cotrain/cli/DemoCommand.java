@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code cotrain demo}: the main job. Sandbox data, a real-only and a cotrained policy, a matched evaluation, the
- * comparison; about 10 minutes on two CPU cores, a larger version with a GPU.
+ * comparison; about 10 minutes on two CPU cores (low-dim policies), a larger version with images with a GPU.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Generate target and source demos, train a real-only and a cotrained policy, compare them.")
@@ -32,7 +32,7 @@ final class DemoCommand implements Callable<Integer> {
             + " |D_R|/(|D_R|+|D_S|)).")
     Double alpha;
 
-    @Option(names = "--steps", description = "Training steps per policy (default 6000; 30000 with a GPU).")
+    @Option(names = "--steps", description = "Training steps per policy (default 6000; 20000 with a GPU).")
     Long steps;
 
     @Option(names = "--trials", description = "Evaluation episodes per policy (default 50; 100 with a GPU).")
@@ -47,6 +47,11 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "auto", description = "auto (GPU when there is one), cpu or cuda.")
     String device;
 
+    @Option(names = "--config", paramLabel = "FILE|PRESET", description = "The policies' config (default small_cpu,"
+            + " low-dim, on a CPU; pusht_image_transformer, from images, with a GPU); an image config (e.g."
+            + " small_cpu_image) generates the data with frames.")
+    String config;
+
     @Override
     public Integer call() throws Exception {
         int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
@@ -55,14 +60,15 @@ final class DemoCommand implements Callable<Integer> {
         if (alpha != null && !(alpha > 0 && alpha < 1)) {
             throw new IllegalArgumentException("--alpha must be in (0, 1), got " + alpha);
         }
-        d = new CotrainDemo.Settings(out, d.preset(), realDemos != null ? realDemos : d.realDemos(),
+        d = new CotrainDemo.Settings(out, config != null ? config : d.preset(), realDemos != null ? realDemos : d.realDemos(),
                 simDemos != null ? simDemos : d.simDemos(), simEnv != null ? simEnv : d.simEnv(),
                 alpha != null ? alpha : d.alpha(), steps != null ? steps : d.trainSteps(),
                 trials != null ? trials : d.trials(), d.ddimSteps(), seed, d.device(), n);
         if (d.realDemos() < 1 || d.simDemos() < 1 || d.trainSteps() < 1 || d.trials() < 1) {
             throw new IllegalArgumentException("--real-demos, --sim-demos, --steps and --trials must be >= 1");
         }
-        System.out.printf("cotrain demo: %s, %d threads, into %s%n", gpu ? "GPU" : "CPU", n, out);
+        System.out.printf("cotrain demo: %s, %d threads, %s policies (%s), into %s%n", gpu ? "GPU" : "CPU", n,
+                d.images() ? "image" : "low-dim", d.preset(), out);
         new CotrainDemo(d, System.out).run();
         return 0;
     }

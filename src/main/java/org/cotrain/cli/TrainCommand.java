@@ -16,11 +16,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code cotrain train --config <file|preset> [key=value ...]}: trains a low-dim diffusion policy. Ctrl-C stops
- * after the current step with a checkpoint; {@code --resume} (or training.resume=true) continues it exactly.
+ * {@code cotrain train --config <file|preset> [key=value ...]}: trains a diffusion policy (low-dim or image, as the
+ * config says). Ctrl-C stops after the current step with a checkpoint; {@code --resume} (or training.resume=true)
+ * continues it exactly.
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = "Train a low-dim Diffusion Policy (DP-T) from HDF5 demonstrations.")
+        description = "Train a Diffusion Policy (DP-T, low-dim or from images) from HDF5 demonstrations.")
 final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--config", required = true, paramLabel = "FILE|PRESET",

@@ -22,8 +22,9 @@ import java.util.Set;
  * Files.writeString(runDir.resolve("config.yaml"), config.toYaml());
  * }</pre>
  *
- * The known keys are those of the preset {@value Presets#PUSHT_LOWDIM_TRANSFORMER} (see {@link Schema}): a file must
- * have all of them and no others, and an override must name one of them. Errors name the key, suggest the closest
+ * The known keys are those of the preset {@value Presets#PUSHT_LOWDIM_TRANSFORMER} for low-dim configs and of
+ * {@value Presets#PUSHT_IMAGE_TRANSFORMER} for image configs (those with task.shape_meta; see {@link Schema}): a file
+ * must have all of them and no others, and an override must name one of them. Errors name the key, suggest the closest
  * known one, and say which file or override the value came from.
  */
 public final class Config {
@@ -32,13 +33,16 @@ public final class Config {
     private final Map<String, String> overridden; // dotted leaf key -> the (last) override that set it
     private final List<String> overrides;       // every override applied, in order
     private final Map<String, Object> resolved; // dotted leaf key -> value with interpolations resolved
+    private final Schema schema;                // the known keys of this kind of config
 
-    private Config(String source, Map<String, Object> raw, Map<String, String> overridden, List<String> overrides) {
+    private Config(Schema schema, String source, Map<String, Object> raw, Map<String, String> overridden,
+                   List<String> overrides) {
+        this.schema = schema;
         this.source = source;
         this.raw = Collections.unmodifiableMap(raw);
         this.overridden = Collections.unmodifiableMap(overridden);
         this.overrides = List.copyOf(overrides);
-        Interpolation interpolation = new Interpolation(raw, Schema.get(), this::origin);
+        Interpolation interpolation = new Interpolation(raw, schema, this::origin);
         Map<String, Object> values = new LinkedHashMap<>();
         for (String key : raw.keySet()) {
             values.put(key, interpolation.resolve(key));
@@ -83,9 +87,11 @@ public final class Config {
 
     /** A config from YAML text; {@code source} says where it came from in error messages. */
     public static Config fromYaml(String yaml, String source) {
-        Map<String, Object> tree = Schema.get().withCotrainDefaults(YamlTree.parse(yaml, source));
-        Schema.get().check(tree, source);
-        return new Config(source, YamlTree.flatten(tree), Map.of(), List.of());
+        Map<String, Object> parsed = YamlTree.parse(yaml, source);
+        Schema schema = Schema.forTree(parsed);
+        Map<String, Object> tree = schema.withCotrainDefaults(parsed);
+        schema.check(tree, source);
+        return new Config(schema, source, YamlTree.flatten(tree), Map.of(), List.of());
     }
 
     // ---- overrides ----
@@ -105,7 +111,6 @@ public final class Config {
                 throw new ConfigException("override '" + override + "': Hydra's +key (add) and ~key (delete) are"
                         + " not supported; the keys of a config are fixed");
             }
-            Schema schema = Schema.get();
             if (schema.isSection(key)) {
                 throw new ConfigException("override '" + override + "': " + key + " is a section; set its keys one"
                         + " by one (" + key + ".<key>=value)");
@@ -117,7 +122,7 @@ public final class Config {
             from.put(key, "override " + override);
             applied.add(override);
         }
-        return new Config(source, values, from, applied);
+        return new Config(schema, source, values, from, applied);
     }
 
     /** {@link #withOverrides(List)} with varargs. */
@@ -130,10 +135,18 @@ public final class Config {
     /** The resolved value of a key: Long, Double, Boolean, String, null, or a list of those. */
     public Object get(String key) {
         if (!resolved.containsKey(key)) {
-            throw new ConfigException(Schema.get().isSection(key) ? key + " is a section, not a single value"
-                    : Schema.get().unknownKey(key));
+            throw new ConfigException(schema.isSection(key) ? key + " is a section, not a single value"
+                    : schema.unknownKey(key));
         }
         return readOnly(resolved.get(key));
+    }
+
+    /**
+     * Low-dim or image: an image config has task.shape_meta (DP's hybrid image policy configs), and the keys of the
+     * preset {@value Presets#PUSHT_IMAGE_TRANSFORMER}; a low-dim config those of {@value Presets#PUSHT_LOWDIM_TRANSFORMER}.
+     */
+    public PolicyKind kind() {
+        return schema.kind();
     }
 
     /** Every key, dotted, in the schema's order. */

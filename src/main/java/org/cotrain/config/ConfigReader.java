@@ -32,6 +32,53 @@ final class ConfigReader {
         return config.get(key);
     }
 
+    /** Low-dim or image (see {@link Config#kind()}). */
+    PolicyKind kind() {
+        return config.kind();
+    }
+
+    /** Whether the config has this key (the entries of task.shape_meta.obs are the config's own). */
+    boolean has(String key) {
+        return config.keys().contains(key);
+    }
+
+    /** The entry names under an open section (task.shape_meta.obs), in the config's order. */
+    List<String> entries(String section) {
+        List<String> out = new ArrayList<>();
+        for (String key : config.keys()) {
+            if (key.startsWith(section + ".")) {
+                String name = key.substring(section.length() + 1).split("\\.", -1)[0];
+                if (!out.contains(name)) {
+                    out.add(name);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** A list of {@code size} integers >= min (size < 0: any non-empty length). */
+    List<Integer> integers(String key, int size, int min) {
+        Object v = value(key);
+        String expected = (size < 0 ? "a non-empty list of integers" : "a list of " + size + " integers") + " >= "
+                + min;
+        if (!(v instanceof List<?> list) || list.isEmpty() || (size >= 0 && list.size() != size)) {
+            throw invalid(key, expected, v);
+        }
+        List<Integer> out = new ArrayList<>();
+        for (Object element : list) {
+            if (!(element instanceof Long l) || l < min || l > Integer.MAX_VALUE) {
+                throw invalid(key, expected, v);
+            }
+            out.add((int) (long) l);
+        }
+        return List.copyOf(out);
+    }
+
+    /** Where a key's value came from (the file, preset or override). */
+    String origin(String key) {
+        return config.origin(key);
+    }
+
     /** An error about a key's value: "key must be {expected}, got {value} (origin)". */
     ConfigException invalid(String key, String expected, Object got) {
         return new ConfigException(key + " must be " + expected + ", got " + show(got) + " (" + config.origin(key)

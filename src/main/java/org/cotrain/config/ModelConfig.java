@@ -1,7 +1,8 @@
 package org.cotrain.config;
 
 /**
- * policy.model: the arguments of Diffusion Policy's TransformerForDiffusion.
+ * policy.model: the arguments of Diffusion Policy's TransformerForDiffusion (an image config has them directly under
+ * policy, as DP's hybrid image policy takes them, and derives the sizes from task.shape_meta: {@link #readImage}).
  *
  * @param inputDim    width of a token of the denoised sequence: action_dim (obs_as_cond) or obs_dim + action_dim
  * @param outputDim   width of the prediction, = inputDim
@@ -54,5 +55,33 @@ public record ModelConfig(int inputDim, int outputDim, int horizon, int nObsStep
         int nCondLayers = r.integer(p + "n_cond_layers", 0);
         return new ModelConfig(inputDim, outputDim, modelHorizon, modelObsSteps, condDim, nLayer, nHead, nEmb,
                 pDropEmb, pDropAttn, causalAttn, timeAsCond, modelObsAsCond, nCondLayers);
+    }
+
+    /**
+     * An image config's denoiser (DP's DiffusionTransformerHybridImagePolicy builds it): input_dim = output_dim =
+     * action_dim, cond_dim = the observation feature width (64 per camera + the low-dim keys), the rest from
+     * policy.n_layer, policy.n_head, ... .
+     */
+    static ModelConfig readImage(ConfigReader r, int horizon, int nObsSteps, int actionDim, int featureDim,
+                                 boolean obsAsCond) {
+        String p = "policy.";
+        int nLayer = r.integer(p + "n_layer", 1);
+        int nCondLayers = r.integer(p + "n_cond_layers", 0);
+        int nHead = r.integer(p + "n_head", 1);
+        int nEmb = r.integer(p + "n_emb", 1);
+        if (nEmb % nHead != 0) {
+            throw r.invalid(p + "n_emb", "a multiple of " + p + "n_head (" + nHead + ")", (long) nEmb);
+        }
+        double pDropEmb = r.number(p + "p_drop_emb", 0, true, 1, false);
+        double pDropAttn = r.number(p + "p_drop_attn", 0, true, 1, false);
+        boolean causalAttn = r.bool(p + "causal_attn");
+        boolean timeAsCond = r.bool(p + "time_as_cond");
+        boolean modelObsAsCond = r.bool(p + "obs_as_cond");
+        r.same(p + "obs_as_cond", modelObsAsCond, "obs_as_cond", obsAsCond);
+        if (obsAsCond && !timeAsCond) {
+            throw r.invalid(p + "time_as_cond", "true when obs_as_cond is true", false);
+        }
+        return new ModelConfig(actionDim, actionDim, horizon, nObsSteps, obsAsCond ? featureDim : 0, nLayer, nHead,
+                nEmb, pDropEmb, pDropAttn, causalAttn, timeAsCond, obsAsCond, nCondLayers);
     }
 }

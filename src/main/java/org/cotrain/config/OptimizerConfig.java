@@ -4,19 +4,31 @@ import java.util.List;
 
 /**
  * optimizer: AdamW, with weight decay on weights only (none on biases, LayerNorm and position embeddings), as DP's
- * TransformerForDiffusion.configure_optimizers.
+ * TransformerForDiffusion.configure_optimizers; image policies add DP's second group, the image encoder, with its own
+ * decay on every parameter (DiffusionTransformerHybridImagePolicy.get_optimizer).
  *
- * @param learningRate peak learning rate, > 0
- * @param weightDecay  >= 0
- * @param beta1        first of betas, in [0, 1)
- * @param beta2        second of betas, in [0, 1)
+ * @param learningRate          peak learning rate, > 0
+ * @param weightDecay           >= 0: optimizer.weight_decay (low-dim) or optimizer.transformer_weight_decay (image)
+ * @param beta1                 first of betas, in [0, 1)
+ * @param beta2                 second of betas, in [0, 1)
+ * @param obsEncoderWeightDecay >= 0: optimizer.obs_encoder_weight_decay of image configs; 0 for low-dim ones
  */
-public record OptimizerConfig(double learningRate, double weightDecay, double beta1, double beta2) {
+public record OptimizerConfig(double learningRate, double weightDecay, double beta1, double beta2,
+                              double obsEncoderWeightDecay) {
 
     static OptimizerConfig read(ConfigReader r) {
         double learningRate = r.number("optimizer.learning_rate", 0, false, Double.POSITIVE_INFINITY, false);
         double weightDecay = r.number("optimizer.weight_decay", 0, true, Double.POSITIVE_INFINITY, false);
         List<Double> betas = r.numbers("optimizer.betas", 2, false, 0, true, 1, false);
-        return new OptimizerConfig(learningRate, weightDecay, betas.get(0), betas.get(1));
+        return new OptimizerConfig(learningRate, weightDecay, betas.get(0), betas.get(1), 0);
+    }
+
+    /** An image config's optimizer section (DP's hybrid workspace keys). */
+    static OptimizerConfig readImage(ConfigReader r) {
+        double transformer = r.number("optimizer.transformer_weight_decay", 0, true, Double.POSITIVE_INFINITY, false);
+        double encoder = r.number("optimizer.obs_encoder_weight_decay", 0, true, Double.POSITIVE_INFINITY, false);
+        double learningRate = r.number("optimizer.learning_rate", 0, false, Double.POSITIVE_INFINITY, false);
+        List<Double> betas = r.numbers("optimizer.betas", 2, false, 0, true, 1, false);
+        return new OptimizerConfig(learningRate, transformer, betas.get(0), betas.get(1), encoder);
     }
 }

@@ -3,7 +3,7 @@ package org.cotrain.config;
 import org.cotrain.diffusion.NoiseSchedulerConfig;
 
 /**
- * policy: the low-dim diffusion policy. DP's policy section repeats the top-level horizon, n_obs_steps,
+ * policy: the low-dim diffusion policy, or the image (hybrid) one ({@link #readImage}). DP's policy section repeats the top-level horizon, n_obs_steps,
  * n_action_steps, obs_dim, action_dim, obs_as_cond and pred_action_steps_only by interpolation; they are checked
  * equal to the top-level keys and not kept twice here.
  *
@@ -27,6 +27,23 @@ public record PolicyConfig(ModelConfig model, NoiseSchedulerConfig noiseSchedule
         r.same("policy.obs_as_cond", r.bool("policy.obs_as_cond"), "obs_as_cond", shape.obsAsCond());
         r.same("policy.pred_action_steps_only", r.bool("policy.pred_action_steps_only"), "pred_action_steps_only",
                 shape.predActionStepsOnly());
+        return new PolicyConfig(model, noiseScheduler, numInferenceSteps);
+    }
+
+    /**
+     * An image config's policy section: the denoiser's keys (see {@link ModelConfig#readImage}), the noise schedule,
+     * and DP's repeats of horizon, n_obs_steps, n_action_steps and obs_as_cond; the encoder's keys are
+     * {@link ObsEncoderConfig}'s.
+     */
+    static PolicyConfig readImage(ConfigReader r, TrainConfig.Shape shape, int featureDim) {
+        NoiseSchedulerConfig noiseScheduler = NoiseSchedulerReader.read(r);
+        r.same("policy.horizon", r.integer("policy.horizon", 1), "horizon", shape.horizon());
+        r.same("policy.n_action_steps", r.integer("policy.n_action_steps", 1), "n_action_steps",
+                shape.nActionSteps());
+        r.same("policy.n_obs_steps", r.integer("policy.n_obs_steps", 1), "n_obs_steps", shape.nObsSteps());
+        int numInferenceSteps = r.integerIn("policy.num_inference_steps", 1, noiseScheduler.numTrainTimesteps());
+        ModelConfig model = ModelConfig.readImage(r, shape.horizon(), shape.nObsSteps(), shape.actionDim(),
+                featureDim, shape.obsAsCond());
         return new PolicyConfig(model, noiseScheduler, numInferenceSteps);
     }
 }

@@ -10,13 +10,18 @@ import java.util.List;
  * resources in a jar cannot be listed portably; a test checks that every name has its file.
  */
 public final class Presets {
-    /** The Diffusion Policy Push-T low-dim transformer config; also the schema of every config. */
+    /** The Diffusion Policy Push-T low-dim transformer config; also the schema of every low-dim config. */
     public static final String PUSHT_LOWDIM_TRANSFORMER = "pusht_lowdim_transformer";
     /** A tiny model and a short run for two CPU cores. */
     public static final String SMALL_CPU = "small_cpu";
+    /** The Diffusion Policy Push-T image (hybrid) transformer config; also the schema of every image config. */
+    public static final String PUSHT_IMAGE_TRANSFORMER = "pusht_image_transformer";
+    /** DP's image encoder with a small transformer and a short run, for two CPU cores. */
+    public static final String SMALL_CPU_IMAGE = "small_cpu_image";
 
-    /** Every preset, the schema first. */
-    public static final List<String> NAMES = List.of(PUSHT_LOWDIM_TRANSFORMER, SMALL_CPU);
+    /** Every preset, the schemas first. */
+    public static final List<String> NAMES = List.of(PUSHT_LOWDIM_TRANSFORMER, SMALL_CPU, PUSHT_IMAGE_TRANSFORMER,
+            SMALL_CPU_IMAGE);
 
     private Presets() {}
 

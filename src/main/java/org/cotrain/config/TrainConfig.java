@@ -14,14 +14,22 @@ package org.cotrain.config;
  * @param nActionSteps         Ta, the actions executed per prediction, from index To - 1
  * @param obsAsCond            observations condition the denoiser (else they are inpainted)
  * @param predActionStepsOnly  predict only the Ta executed actions (needs obsAsCond)
- * @param obsDim               = task.obs_dim
- * @param actionDim            = task.action_dim
+ * @param obsDim               = task.obs_dim (image configs: the low_dim keys of task.shape_meta together)
+ * @param actionDim            = task.action_dim (image configs: task.shape_meta.action.shape[0])
+ * @param kind                 low-dim or image (the config has task.shape_meta)
+ * @param shapeMeta            image configs: task.shape_meta; null for low-dim ones
+ * @param obsEncoder           image configs: the encoder's settings (policy.crop_shape, ...); null for low-dim ones
  */
 public record TrainConfig(String name, String taskName, String expName, int horizon, int nObsSteps, int nActionSteps,
                           boolean obsAsCond, boolean predActionStepsOnly, int obsDim, int actionDim, TaskConfig task,
                           PolicyConfig policy, EmaConfig ema, DataloaderConfig dataloader,
                           DataloaderConfig valDataloader, OptimizerConfig optimizer, TrainingConfig training,
-                          CotrainConfig cotrain) {
+                          CotrainConfig cotrain, PolicyKind kind, ShapeMeta shapeMeta, ObsEncoderConfig obsEncoder) {
+
+    /** Whether this is an image (hybrid) policy's config. */
+    public boolean isImage() {
+        return kind == PolicyKind.IMAGE;
+    }
 
     /** The top-level sizes the sections are checked against. */
     record Shape(int horizon, int nObsSteps, int nActionSteps, int obsDim, int actionDim, boolean obsAsCond,
@@ -33,6 +41,10 @@ public record TrainConfig(String name, String taskName, String expName, int hori
     }
 
     static TrainConfig read(ConfigReader r) {
+        return r.kind() == PolicyKind.IMAGE ? readImage(r) : readLowdim(r);
+    }
+
+    private static TrainConfig readLowdim(ConfigReader r) {
         String name = r.text("name");
         int horizon = r.integer("horizon", 1);
         int nObsSteps = r.integer("n_obs_steps", 1);
@@ -69,6 +81,43 @@ public record TrainConfig(String name, String taskName, String expName, int hori
                 policy.noiseScheduler().numTrainTimesteps());
         return new TrainConfig(name, taskName, expName, horizon, nObsSteps, nActionSteps, obsAsCond,
                 predActionStepsOnly, obsDim, actionDim, task, policy, ema, dataloader, valDataloader, optimizer,
-                training, cotrain);
+                training, cotrain, PolicyKind.LOWDIM, null, null);
+    }
+
+    /**
+     * An image config (DP's hybrid workspace keys): the sizes come from task.shape_meta; the denoiser's cond_dim is
+     * 64 per camera plus the low-dim keys (DP's obs_feature_dim); pred_action_steps_only is not a key (false).
+     */
+    private static TrainConfig readImage(ConfigReader r) {
+        String name = r.text("name");
+        int horizon = r.integer("horizon", 1);
+        int nObsSteps = r.integer("n_obs_steps", 1);
+        int nActionSteps = r.integer("n_action_steps", 1);
+        if (nObsSteps - 1 + nActionSteps > horizon) {
+            throw r.invalid("n_action_steps", "<= horizon - n_obs_steps + 1 = " + (horizon - nObsSteps + 1)
+                    + " (the executed actions start at index n_obs_steps - 1 of the predicted chunk)",
+                    (long) nActionSteps);
+        }
+        boolean obsAsCond = r.bool("obs_as_cond");
+        ShapeMeta shapeMeta = ShapeMeta.read(r);
+        TaskConfig task = TaskConfig.readImage(r, horizon, shapeMeta);
+        String taskName = r.text("task_name");
+        r.same("task_name", taskName, "task.name", task.name());
+        String expName = r.label("exp_name");
+        int featureDim = org.cotrain.nn.ImageEncoder.FEATURES * shapeMeta.rgb().size() + shapeMeta.lowdimDim();
+        Shape shape = new Shape(horizon, nObsSteps, nActionSteps, shapeMeta.lowdimDim(), shapeMeta.actionDim(),
+                obsAsCond, false);
+        PolicyConfig policy = PolicyConfig.readImage(r, shape, featureDim);
+        ObsEncoderConfig obsEncoder = ObsEncoderConfig.read(r, shapeMeta);
+        EmaConfig ema = EmaConfig.read(r);
+        DataloaderConfig dataloader = DataloaderConfig.read(r, "dataloader");
+        DataloaderConfig valDataloader = DataloaderConfig.read(r, "val_dataloader");
+        OptimizerConfig optimizer = OptimizerConfig.readImage(r);
+        TrainingConfig training = TrainingConfig.read(r);
+        CotrainConfig cotrain = CotrainConfig.read(r, task.dataset().paths().size(),
+                policy.noiseScheduler().numTrainTimesteps());
+        return new TrainConfig(name, taskName, expName, horizon, nObsSteps, nActionSteps, obsAsCond, false,
+                shapeMeta.lowdimDim(), shapeMeta.actionDim(), task, policy, ema, dataloader, valDataloader, optimizer,
+                training, cotrain, PolicyKind.IMAGE, shapeMeta, obsEncoder);
     }
 }

@@ -22,9 +22,11 @@ import org.cotrain.train.Trainer;
 
 /**
  * The README's main job, end to end at small scale: generate target ("real") and source ("sim") demonstrations in
- * the sandbox, train a real-only and a cotrained low-dim policy, evaluate both on the target environment from the
- * same initial conditions, print the comparison, and write a plot and a rollout video. Every stage skips what a
- * previous run in the same directory finished (datasets, finished trainings), so an interrupted demo continues.
+ * the sandbox, train a real-only and a cotrained policy, evaluate both on the target environment from the same
+ * initial conditions, print the comparison, and write a plot and a rollout video. On a CPU the policies are low-dim
+ * (small_cpu); with a GPU they see the rendered 96x96 frames (DP's push-T image transformer, pusht_image_transformer),
+ * and the datasets are generated with the frames. Every stage skips what a previous run in the same directory
+ * finished (datasets, finished trainings), so an interrupted demo continues.
  */
 public final class CotrainDemo {
 
@@ -49,9 +51,15 @@ public final class CotrainDemo {
             return new Settings(dir, "small_cpu", 20, 200, "source", null, 6000, 50, 16, 0, "cpu", threads);
         }
 
-        /** With a GPU: more data, a longer training, more trials. */
+        /** With a GPU: image policies (DP's push-T image transformer), more data, a longer training, more trials. */
         public static Settings gpu(Path dir, int threads) {
-            return new Settings(dir, "small_cpu", 50, 500, "source", null, 30000, 100, 16, 0, "cuda", threads);
+            return new Settings(dir, "pusht_image_transformer", 50, 500, "source", null, 20000, 100, 16, 0, "cuda",
+                    threads);
+        }
+
+        /** Whether the preset is an image config: the data then has the frames, the policies see them. */
+        public boolean images() {
+            return Config.load(preset).kind() == org.cotrain.config.PolicyKind.IMAGE;
         }
     }
 
@@ -115,7 +123,8 @@ public final class CotrainDemo {
 
     /** The dataset file, generated unless a complete one is already there. */
     private Path dataset(EnvConfig env, int demos, String name, ForkJoinPool pool) throws IOException {
-        Path file = s.dir().resolve("data").resolve(name + "_" + demos + "_seed" + s.seed() + ".hdf5");
+        Path file = s.dir().resolve("data").resolve(name + "_" + demos + "_seed" + s.seed() + (s.images() ? "_img" : "")
+                + ".hdf5");
         if (Files.exists(file)) {
             try (RobomimicReader r = RobomimicReader.open(file)) {
                 if (r.demos().size() == demos) {
@@ -128,7 +137,7 @@ public final class CotrainDemo {
         }
         Files.createDirectories(file.getParent());
         DemoGenerator.Result r = DemoGenerator.generate(env, env.expert(), i -> Experts.create(env), demos, file,
-                new DemoGenerator.Options(s.seed(), false, false, null, null), pool);
+                new DemoGenerator.Options(s.seed(), false, s.images(), null, null), pool);
         out.printf(Locale.ROOT, "  %s: %d demos, %d steps, expert success %d/%d, %.1f s%n", file, r.demos(),
                 r.samples(), r.successes(), r.attempts(), r.seconds());
         return file;

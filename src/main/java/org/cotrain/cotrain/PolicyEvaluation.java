@@ -7,13 +7,21 @@ import java.util.concurrent.ForkJoinPool;
 import java.util.function.IntConsumer;
 import org.cotrain.backend.Backend;
 import org.cotrain.config.Config;
-import org.cotrain.io.Safetensors;
+import org.cotrain.config.PolicyKind;
+import org.cotrain.policy.ImagePolicy;
+import org.cotrain.policy.ImageSimPolicy;
 import org.cotrain.policy.LowdimPolicy;
 import org.cotrain.policy.LowdimSimPolicy;
+import org.cotrain.policy.Policies;
+import org.cotrain.policy.Sampling;
 import org.cotrain.sim.EnvConfig;
 import org.cotrain.sim.Evaluator;
 
-/** Evaluates a trained low-dim policy checkpoint in a sandbox environment (the wiring of {@code cotrain eval}). */
+/**
+ * Evaluates a trained policy checkpoint in a sandbox environment (the wiring of {@code cotrain eval}): the config in
+ * the checkpoint's metadata says low-dim (observed through its obs_keys) or image (the rendered 96x96 frame, obs key
+ * "image", and its low-dim keys; the environment then renders every step).
+ */
 public final class PolicyEvaluation {
 
     private PolicyEvaluation() {}
@@ -25,11 +33,17 @@ public final class PolicyEvaluation {
     public static Evaluator.Result evaluate(Path checkpoint, Backend backend, EnvConfig env, int trials, long seed,
                                             Integer ddimSteps, int batch, int videos, Path videoDir,
                                             ForkJoinPool pool, IntConsumer onEpisode) throws IOException {
+        Config config = Policies.config(checkpoint);
+        if (config.kind() == PolicyKind.IMAGE) {
+            try (ImagePolicy policy = ImagePolicy.load(checkpoint, backend)) {
+                if (ddimSteps != null) policy.setSampling(Sampling.ddim(ddimSteps));
+                return Evaluator.evaluate(checkpoint.toString(), env, new ImageSimPolicy(policy, seed), trials, seed,
+                        batch, true, videos, videoDir, pool, onEpisode);
+            }
+        }
         try (LowdimPolicy policy = LowdimPolicy.load(checkpoint, backend)) {
-            if (ddimSteps != null) policy.setSampling(LowdimPolicy.Sampling.ddim(ddimSteps));
-            String yaml = Safetensors.read(checkpoint).metadata().get(LowdimPolicy.CONFIG_METADATA);
-            List<String> obsKeys = Config.fromYaml(yaml, checkpoint + " metadata").toTrainConfig().task().dataset()
-                    .obsKeys();
+            if (ddimSteps != null) policy.setSampling(Sampling.ddim(ddimSteps));
+            List<String> obsKeys = config.toTrainConfig().task().dataset().obsKeys();
             return Evaluator.evaluate(checkpoint.toString(), env, new LowdimSimPolicy(policy, obsKeys, seed), trials,
                     seed, batch, false, videos, videoDir, pool, onEpisode);
         }

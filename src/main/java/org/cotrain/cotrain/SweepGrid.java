@@ -30,7 +30,8 @@ import org.yaml.snakeyaml.error.YAMLException;
  * overrides:                       # config key=value overrides for every point, e.g. equal compute per point
  *   - cotrain.total_train_steps=6000
  * data:
- *   target: {env: target, demos: 50, seed: 0}          # the "real" data: generated (low-dim, no images) ...
+ *   target: {env: target, demos: 50, seed: 0}          # the "real" data: generated (with frames if config is an
+ *                                                      # image config) ...
  *   sources:                                           # the "sim" data, one entry per shift of grid.shifts
  *     source: {env: source, demos: 500, seed: 0}
  *     source-physics-2: data/physics2.hdf5             # ... or an existing robomimic HDF5 file

@@ -48,7 +48,8 @@ import org.cotrain.train.Trainer;
  * Runs a sweep ({@link SweepGrid}) into an output directory:
  * <pre>
  * DIR/grid.yaml                       the grid of the latest run
- * DIR/data/&lt;env&gt;_&lt;demos&gt;_seed&lt;s&gt;.hdf5   generated datasets (low-dim), reused when complete
+ * DIR/data/&lt;env&gt;_&lt;demos&gt;_seed&lt;s&gt;[_img].hdf5   generated datasets (with the 96x96 frames, _img, when the
+ *                                     base config is an image config), reused when complete
  * DIR/points/&lt;id&gt;/                    one run directory per point: config.yaml, checkpoints/, metrics.jsonl, loss.png
  * DIR/points/&lt;id&gt;/result.json        the point's parameters, its evaluation and timings: the point is finished
  * DIR/results.csv, results.json       one row per finished point; summary.csv and results.json: over seeds
@@ -409,12 +410,20 @@ public final class SweepRunner {
         return files;
     }
 
-    /** Where a generated dataset goes: DIR/data/&lt;env&gt;_&lt;demos&gt;_seed&lt;s&gt;[_&lt;overrides hash&gt;].hdf5. */
+    /**
+     * Where a generated dataset goes: DIR/data/&lt;env&gt;_&lt;demos&gt;_seed&lt;s&gt;[_&lt;overrides hash&gt;][_img].hdf5
+     * (_img: with the rendered frames, for an image base config).
+     */
     public Path generatedFile(SweepGrid.DataSpec d) {
         String suffix = d.envOverrides().isEmpty() ? "" : "_" + Integer.toHexString(String.join(" ",
                 d.envOverrides()).hashCode());
         return options.outDir().resolve("data").resolve(d.env() + "_" + d.demos() + "_seed" + d.seed() + suffix
-                + ".hdf5");
+                + (images() ? "_img" : "") + ".hdf5");
+    }
+
+    /** Whether the points train image policies (the base config is an image config): the data then has frames. */
+    private boolean images() {
+        return grid.baseConfig().kind() == org.cotrain.config.PolicyKind.IMAGE;
     }
 
     private Path dataset(String what, SweepGrid.DataSpec d, int needed) throws IOException {
@@ -440,7 +449,7 @@ public final class SweepRunner {
         try (ProgressBar bar = new ProgressBarBuilder().setTaskName("generate " + d.env()).setInitialMax(d.demos())
                 .setStyle(ProgressBarStyle.ASCII).setUnit(" demos", 1).setUpdateIntervalMillis(500).build()) {
             DemoGenerator.Result r = DemoGenerator.generate(env, env.expert(), i -> Experts.create(env), d.demos(),
-                    file, new DemoGenerator.Options(d.seed(), false, false, null, bar::stepTo), pool);
+                    file, new DemoGenerator.Options(d.seed(), false, images(), null, bar::stepTo), pool);
             bar.close();
             out.printf(Locale.ROOT, "  %s: %d demos, %d steps, expert success %d/%d, %.1f s%n", file, r.demos(),
                     r.samples(), r.successes(), r.attempts(), r.seconds());

@@ -103,6 +103,52 @@ public final class LinearNormalizer {
         fields.put(key, new Field(scale, offset, min, max, mean, std));
     }
 
+    /**
+     * The fields of several keys side by side, as one field over their concatenated rows (the low-dim keys of an image
+     * policy, which DP normalises key by key, as one observation vector); no keys gives a field of width 0.
+     */
+    public Field concat(java.util.List<String> keys) {
+        int d = 0;
+        for (String k : keys) {
+            d += field(k).dim();
+        }
+        float[][] parts = new float[6][d];
+        int at = 0;
+        for (String k : keys) {
+            Field f = field(k);
+            float[][] src = {f.scale, f.offset, f.min, f.max, f.mean, f.std};
+            for (int j = 0; j < 6; j++) {
+                System.arraycopy(src[j], 0, parts[j], at, f.dim());
+            }
+            at += f.dim();
+        }
+        return new Field(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5]);
+    }
+
+    /** The columns [from, from + dim) of a key's field, as a field of its own (one key of a concatenated fit). */
+    public Field slice(String key, int from, int dim) {
+        Field f = field(key);
+        if (from < 0 || dim < 0 || from + dim > f.dim()) {
+            throw new IllegalArgumentException("normalizer " + key + ": columns [" + from + ", " + (from + dim)
+                    + ") outside its " + f.dim());
+        }
+        return new Field(java.util.Arrays.copyOfRange(f.scale, from, from + dim),
+                java.util.Arrays.copyOfRange(f.offset, from, from + dim),
+                java.util.Arrays.copyOfRange(f.min, from, from + dim), java.util.Arrays.copyOfRange(f.max, from, from + dim),
+                java.util.Arrays.copyOfRange(f.mean, from, from + dim), java.util.Arrays.copyOfRange(f.std, from, from + dim));
+    }
+
+    /**
+     * DP's image range normaliser (get_image_range_normalizer): x in [0, 1] (uint8 / 255) to [-1, 1], scale 2 and
+     * offset -1, with the stats of a uniform [0, 1] (min 0, max 1, mean 0.5, std sqrt(1/12)); one value per field, as
+     * DP stores it (shape (1,)). The crop kernel applies it (image.h); the field is in the state dict so that a
+     * checkpoint opens in PyTorch.
+     */
+    public static Field imageRange() {
+        return new Field(new float[] {2f}, new float[] {-1f}, new float[] {0f}, new float[] {1f}, new float[] {0.5f},
+                new float[] {(float) Math.sqrt(1.0 / 12.0)});
+    }
+
     /** Sets a key's field directly (from a checkpoint). */
     public void put(String key, Field field) {
         fields.put(key, field);
@@ -158,7 +204,8 @@ public final class LinearNormalizer {
 
     private Field checkHost(String key, float[] x, float[] out) {
         Field f = field(key);
-        if (x.length % f.dim() != 0 || out.length != x.length) {
+        // a field of width 0 (an image policy without low-dim keys) normalises empty rows
+        if ((f.dim() == 0 ? x.length != 0 : x.length % f.dim() != 0) || out.length != x.length) {
             throw new IllegalArgumentException("normalizer " + key + ": " + x.length + " values are not rows of "
                     + f.dim() + (out.length != x.length ? ", or the output has " + out.length : ""));
         }

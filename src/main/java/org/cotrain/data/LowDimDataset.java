@@ -20,6 +20,10 @@ import java.util.Optional;
  * </ul>
  * Loading checks the shapes against the config (obs_dim, action_dim) and everything {@link RobomimicReader#readDemo}
  * checks. The arrays are shared, not copied: treat them as read-only.
+ *
+ * <p>For image policies the same rows also have camera frames ({@link CameraFrames}: uint8, per demo, as the file
+ * holds them), loaded with {@link #load(Path, List, List, int, int)}; the low-dim part may then be empty (obs dim 0,
+ * an image policy without low-dim keys).
  */
 public final class LowDimDataset {
     private final Path file;
@@ -32,6 +36,7 @@ public final class LowDimDataset {
     private final int actionDim;
     private final boolean[] trainMask;
     private final boolean[] validMask;
+    private final List<CameraFrames> cameras;
 
     /**
      * @param file where the data came from (for messages; any name for data made in memory)
@@ -41,6 +46,13 @@ public final class LowDimDataset {
      */
     public LowDimDataset(Path file, List<String> obsKeys, List<String> demoNames, int[] episodeEnds, float[] obs,
             int obsDim, float[] actions, int actionDim, boolean[] trainMask, boolean[] validMask) {
+        this(file, obsKeys, demoNames, episodeEnds, obs, obsDim, actions, actionDim, trainMask, validMask, List.of());
+    }
+
+    /** The same with camera frames (for image policies), whose rows are those of obs and actions. */
+    public LowDimDataset(Path file, List<String> obsKeys, List<String> demoNames, int[] episodeEnds, float[] obs,
+            int obsDim, float[] actions, int actionDim, boolean[] trainMask, boolean[] validMask,
+            List<CameraFrames> cameras) {
         int demos = demoNames.size();
         if (episodeEnds.length != demos || trainMask.length != demos || validMask.length != demos) {
             throw new IllegalArgumentException(file + ": " + demos + " demo names, " + episodeEnds.length
@@ -54,7 +66,8 @@ public final class LowDimDataset {
             }
             previous = end;
         }
-        if (obsDim <= 0 || actionDim <= 0 || (long) previous * obsDim != obs.length
+        if (obsDim < 0 || actionDim <= 0
+                || (long) previous * obsDim != obs.length
                 || (long) previous * actionDim != actions.length) {
             throw new IllegalArgumentException(file + ": " + previous + " steps need obs of " + previous + " x "
                     + obsDim + " and actions of " + previous + " x " + actionDim + ", got " + obs.length + " and "
@@ -70,6 +83,7 @@ public final class LowDimDataset {
         this.actionDim = actionDim;
         this.trainMask = trainMask.clone();
         this.validMask = validMask.clone();
+        this.cameras = List.copyOf(cameras);
     }
 
     /**
@@ -79,9 +93,22 @@ public final class LowDimDataset {
      * @param actionDim the config's action dimension, or -1 not to check it
      */
     public static LowDimDataset load(Path file, List<String> obsKeys, int obsDim, int actionDim) {
-        if (obsKeys.isEmpty()) {
-            throw new IllegalArgumentException(file + ": no obs keys chosen");
-        }
+        return load(file, obsKeys, List.of(), obsDim, actionDim);
+    }
+
+    /**
+     * Reads the chosen low-dim obs keys, the camera frames and the actions of every demo of a robomimic file.
+     * Each camera's frames must be uint8 (N, H, W, 3) of its shape (task.shape_meta.obs.&lt;key&gt;.shape [3, H, W]).
+     *
+     * @param obsKeys the low-dim keys (may be empty: an image policy without low-dim keys)
+     * @param cameras the camera keys with their frame shapes, or none
+     */
+    public static LowDimDataset load(Path file, List<String> obsKeys, List<org.cotrain.config.ShapeMeta.ObsKey> cameras,
+                                     int obsDim, int actionDim) {
+        List<String> readKeys = new ArrayList<>(obsKeys);
+        cameras.forEach(c -> readKeys.add(c.key()));
+        List<List<java.nio.ByteBuffer>> frames = new ArrayList<>();
+        cameras.forEach(c -> frames.add(new ArrayList<>()));
         try (RobomimicReader reader = RobomimicReader.open(file)) {
             List<String> demos = reader.demos();
             if (demos.isEmpty()) {
@@ -95,7 +122,10 @@ public final class LowDimDataset {
             int fileActionDim = -1;
             for (int d = 0; d < demos.size(); d++) {
                 String demo = demos.get(d);
-                Demo data = reader.readDemo(demo, obsKeys);
+                Demo data = reader.readDemo(demo, readKeys);
+                for (int c = 0; c < cameras.size(); c++) {
+                    frames.get(c).add(checkedFrames(file, demo, data, cameras.get(c)));
+                }
                 int n = data.numSamples();
                 FloatArray a = data.actions();
                 int da = a.shape().length == 1 ? 1 : a.rowSize();
@@ -166,9 +196,39 @@ public final class LowDimDataset {
                     train[d] = !valid[d];
                 }
             }
-            return new LowDimDataset(file, obsKeys, demos, ends, obs, fileObsDim, actions, fileActionDim, train,
-                    valid);
+            List<CameraFrames> cams = new ArrayList<>();
+            for (int c = 0; c < cameras.size(); c++) {
+                cams.add(new CameraFrames(cameras.get(c).key(), cameras.get(c).height(), cameras.get(c).width(), ends,
+                        frames.get(c)));
+            }
+            return new LowDimDataset(file, obsKeys, demos, ends, obs, Math.max(fileObsDim, 0), actions, fileActionDim,
+                    train, valid, cams);
         }
+    }
+
+    /** A demo's frames of one camera: uint8 (N, H, W, 3) with the config's H and W, as a direct buffer. */
+    private static java.nio.ByteBuffer checkedFrames(Path file, String demo, Demo data,
+                                                     org.cotrain.config.ShapeMeta.ObsKey camera) {
+        String path = "/data/" + demo + "/obs/" + camera.key();
+        NdArray x = data.obs().get(camera.key());
+        String wanted = "(N, " + camera.height() + ", " + camera.width() + ", 3)";
+        if (!(x instanceof ByteArray b)) {
+            throw new DatasetException(file, path, "is " + x.describe() + "; camera key '" + camera.key()
+                    + "' needs uint8 frames " + wanted + " (task.shape_meta.obs." + camera.key() + ".shape "
+                    + camera.shape() + ")");
+        }
+        int[] s = b.shape();
+        if (s.length != 4 || s[1] != camera.height() || s[2] != camera.width() || s[3] != 3) {
+            throw new DatasetException(file, path, "wrong image shape for the config: is " + b.describe()
+                    + ", task.shape_meta.obs." + camera.key() + ".shape " + camera.shape() + " wants " + wanted);
+        }
+        java.nio.ByteBuffer buffer = b.data();
+        if (!buffer.isDirect()) {
+            java.nio.ByteBuffer direct = java.nio.ByteBuffer.allocateDirect(buffer.capacity());
+            direct.put(buffer.duplicate().clear()).clear();
+            buffer = direct;
+        }
+        return buffer;
     }
 
     private static void mark(Path file, String maskPath, List<String> names, List<String> demos, boolean[] mask) {
@@ -250,7 +310,13 @@ public final class LowDimDataset {
 
     /** The same data with other train/valid demo masks (one flag per demo). */
     public LowDimDataset withMasks(boolean[] train, boolean[] valid) {
-        return new LowDimDataset(file, obsKeys, demoNames, episodeEnds, obs, obsDim, actions, actionDim, train, valid);
+        return new LowDimDataset(file, obsKeys, demoNames, episodeEnds, obs, obsDim, actions, actionDim, train, valid,
+                cameras);
+    }
+
+    /** The camera frames of the rows (image datasets), in the config's order; none for low-dim data. */
+    public List<CameraFrames> cameras() {
+        return cameras;
     }
 
     public Path file() {

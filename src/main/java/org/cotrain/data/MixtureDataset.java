@@ -25,6 +25,8 @@ import org.cotrain.random.Streams;
  * <p>Windows come from {@link SequenceSampler} with pad_before = n_obs_steps - 1 and pad_after = n_action_steps - 1
  * over the train demos of each dataset; validation windows likewise over the valid demos. Actions (B, H, Da) and
  * obs (B, To, Do) (the first To steps of each window) are normalised with the given normaliser ("action" and "obs").
+ * Image datasets add each camera's frames of the first To steps, (B, To, H, W, 3) uint8 as stored (the policy's crop
+ * kernel normalises them); every dataset of a mixture has the same cameras.
  */
 public final class MixtureDataset {
     /** Keys the data stream apart from the kernels' streams, which are keyed by the seed itself ("DATA"). */
@@ -70,6 +72,10 @@ public final class MixtureDataset {
                         + obsDim + ", action " + actionDim + "; " + d.file() + " has obs " + d.obsDim() + ", action "
                         + d.actionDim());
             }
+            if (!cameraShapes(d).equals(cameraShapes(datasets.get(0)))) {
+                throw new IllegalArgumentException("datasets differ in cameras: " + datasets.get(0).file() + " has "
+                        + cameraShapes(datasets.get(0)) + "; " + d.file() + " has " + cameraShapes(d));
+            }
         }
         if (normalizer.field("obs").dim() != obsDim || normalizer.field("action").dim() != actionDim) {
             throw new IllegalArgumentException("normalizer is for obs " + normalizer.field("obs").dim() + ", action "
@@ -106,6 +112,10 @@ public final class MixtureDataset {
                         + " windows (" + d.numTrainDemos() + " train demos, horizon " + horizon + ")");
             }
         }
+    }
+
+    private static List<String> cameraShapes(LowDimDataset d) {
+        return d.cameras().stream().map(c -> c.key() + " " + c.height() + "x" + c.width()).toList();
     }
 
     private static double[] normalise(double[] weights) {
@@ -161,7 +171,13 @@ public final class MixtureDataset {
             actions.add(d.trainActions());
         }
         LinearNormalizer n = new LinearNormalizer();
-        n.fit("obs", concat(obs), datasets.get(0).obsDim());
+        int dobs = datasets.get(0).obsDim();
+        if (dobs == 0) { // an image policy without low-dim keys: nothing to fit
+            n.put("obs", new LinearNormalizer.Field(new float[0], new float[0], new float[0], new float[0],
+                    new float[0], new float[0]));
+        } else {
+            n.fit("obs", concat(obs), dobs);
+        }
         n.fit("action", concat(actions), datasets.get(0).actionDim());
         return n;
     }
@@ -193,6 +209,7 @@ public final class MixtureDataset {
         long key = seed ^ DATA_STREAM;
         int[] timesteps = noiseAware == null ? null : new int[b];
         int[] minNoiseSteps = noiseAware == null ? null : new int[b];
+        List<Batch.Frames> frames = newFrames(b);
         long timestepKey = Streams.key(seed, Streams.TIMESTEPS, k);
         for (int i = 0; i < b; i++) {
             int[] r = Philox.block(key, k * b + i);
@@ -216,15 +233,47 @@ public final class MixtureDataset {
             datasetIndex[i] = j;
             windowIndex[i] = w;
             fill(train[j], datasets.get(j), w, actions, obs, i);
+            fillFrames(train[j], datasets.get(j), w, frames, i);
         }
         normalizer.normalize("action", actions, actions);
         normalizer.normalize("obs", obs, obs);
-        Batch batch = batchOf(k, b, actions, obs, datasetIndex, windowIndex);
+        Batch batch = batchOf(k, b, actions, obs, datasetIndex, windowIndex, frames);
         if (noiseAware == null) {
             return batch;
         }
-        return new Batch(k, b, horizon, nObsSteps, actionDim, batch.obsDim(), batch.actions(), batch.obs(),
-                datasetIndex, windowIndex, timesteps, minNoiseSteps);
+        return batch.withTimesteps(timesteps, minNoiseSteps);
+    }
+
+    /** Empty frame arrays of each camera for a batch of b: (b, To, H, W, 3). */
+    private List<Batch.Frames> newFrames(int b) {
+        List<Batch.Frames> out = new ArrayList<>();
+        for (CameraFrames c : datasets.get(0).cameras()) {
+            out.add(new Batch.Frames(c.key(), c.height(), c.width(),
+                    new byte[Math.toIntExact((long) b * nObsSteps * c.frameBytes())]));
+        }
+        return out;
+    }
+
+    /** Sample i's first To frames of window w of each camera, edge padded as the low-dim steps. */
+    private void fillFrames(SequenceSampler sampler, LowDimDataset d, int window, List<Batch.Frames> frames, int i) {
+        for (int c = 0; c < frames.size(); c++) {
+            CameraFrames camera = d.cameras().get(c);
+            int n = camera.frameBytes();
+            byte[] out = frames.get(c).data();
+            for (int t = 0; t < nObsSteps; t++) {
+                camera.copyFrame(sampler.row(window, t), out, (i * nObsSteps + t) * n);
+            }
+        }
+    }
+
+    /** Whether the batches carry camera frames (an image dataset). */
+    public boolean hasImages() {
+        return !datasets.get(0).cameras().isEmpty();
+    }
+
+    /** The cameras of the data (none for low-dim data). */
+    public List<CameraFrames> cameras() {
+        return datasets.get(0).cameras();
     }
 
     /**
@@ -272,6 +321,31 @@ public final class MixtureDataset {
         normalizer.normalize("action", actions, actions);
         normalizer.normalize("obs", obs, obs);
         return new Batch(-1, count, horizon, nObsSteps, actionDim, obsDim, actions, obs, datasetIndex, windowIndex);
+    }
+
+    /**
+     * Training windows of dataset j by their indices (its sampler's order), normalised, without domain labels; with
+     * each camera's frames of the first To steps when {@code frames} (image data).
+     */
+    public Batch trainWindows(int j, int[] windows, boolean frames) {
+        int count = windows.length;
+        float[] actions = new float[count * horizon * actionDim];
+        float[] obs = new float[count * nObsSteps * obsDim];
+        int[] datasetIndex = new int[count];
+        List<Batch.Frames> f = frames ? newFrames(count) : List.of();
+        for (int i = 0; i < count; i++) {
+            if (windows[i] < 0 || windows[i] >= train[j].size()) {
+                throw new IllegalArgumentException("training window " + windows[i] + " of dataset " + j + ": it has "
+                        + train[j].size());
+            }
+            datasetIndex[i] = j;
+            fill(train[j], datasets.get(j), windows[i], actions, obs, i);
+            fillFrames(train[j], datasets.get(j), windows[i], f, i);
+        }
+        normalizer.normalize("action", actions, actions);
+        normalizer.normalize("obs", obs, obs);
+        return new Batch(-1, count, horizon, nObsSteps, actionDim, obsDim, actions, obs, datasetIndex,
+                windows.clone(), null, null, f);
     }
 
     /** floor(x * n / 2^64) for x read as unsigned and 0 <= n. */
@@ -322,6 +396,7 @@ public final class MixtureDataset {
         float[] obs = new float[b * nObsSteps * obsDim];
         int[] datasetIndex = new int[b];
         int[] windowIndex = new int[b];
+        List<Batch.Frames> frames = newFrames(b);
         int j = 0;
         int w = first;
         while (w >= valid[j].size()) {
@@ -336,19 +411,21 @@ public final class MixtureDataset {
             datasetIndex[i] = j;
             windowIndex[i] = w;
             fill(valid[j], datasets.get(j), w, actions, obs, i);
+            fillFrames(valid[j], datasets.get(j), w, frames, i);
             w++;
         }
         normalizer.normalize("action", actions, actions);
         normalizer.normalize("obs", obs, obs);
-        return batchOf(-1, b, actions, obs, datasetIndex, windowIndex);
+        return batchOf(-1, b, actions, obs, datasetIndex, windowIndex, frames);
     }
 
-    private Batch batchOf(long k, int b, float[] actions, float[] obs, int[] datasetIndex, int[] windowIndex) {
+    private Batch batchOf(long k, int b, float[] actions, float[] obs, int[] datasetIndex, int[] windowIndex,
+                          List<Batch.Frames> frames) {
         if (numDomains > 0) {
             obs = DomainLabels.append(obs, b, nObsSteps, obsDim, datasetIndex, numDomains);
         }
         return new Batch(k, b, horizon, nObsSteps, actionDim, obsDim + numDomains, actions, obs, datasetIndex,
-                windowIndex);
+                windowIndex, null, null, frames);
     }
 
     public int numDatasets() {

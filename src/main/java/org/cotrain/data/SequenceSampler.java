@@ -91,20 +91,26 @@ public final class SequenceSampler {
         if (steps < 0 || steps > sequenceLength) {
             throw new IllegalArgumentException("steps " + steps + " outside [0, " + sequenceLength + "]");
         }
+        for (int t = 0; t < steps; t++) {
+            System.arraycopy(data, row(i, t) * dim, out, outOffset + t * dim, dim);
+        }
+    }
+
+    /**
+     * The replay-buffer row of step t of window i, edge padding included: the rows the window copies, e.g. the
+     * frames of an image dataset's steps.
+     */
+    public int row(int i, int t) {
         int bufferStart = indices[4 * i];
         int bufferEnd = indices[4 * i + 1];
         int sampleStart = indices[4 * i + 2];
         int sampleEnd = indices[4 * i + 3];
-        for (int t = 0; t < steps; t++) {
-            int row;
-            if (t < sampleStart) {
-                row = bufferStart; // data[:sample_start_idx] = sample[0]
-            } else if (t >= sampleEnd) {
-                row = bufferEnd - 1; // data[sample_end_idx:] = sample[-1]
-            } else {
-                row = bufferStart + (t - sampleStart);
-            }
-            System.arraycopy(data, row * dim, out, outOffset + t * dim, dim);
+        if (t < sampleStart) {
+            return bufferStart; // data[:sample_start_idx] = sample[0]
         }
+        if (t >= sampleEnd) {
+            return bufferEnd - 1; // data[sample_end_idx:] = sample[-1]
+        }
+        return bufferStart + (t - sampleStart);
     }
 }

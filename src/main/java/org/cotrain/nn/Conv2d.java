@@ -84,24 +84,28 @@ public final class Conv2d implements AutoCloseable {
 
     /** x (N, in, H, W) -> y (N, out, Ho, Wo), a buffer of this layer valid until its next forward. */
     public Tensor forward(Tensor x) {
-        if (x.rank() != 4 || x.dim(1) != in) {
-            throw new IllegalArgumentException(weight.name() + ": input " + x.shapeString() + " is not (N, " + in
-                    + ", H, W)");
+        try (OpProfile.Scope ignored = OpProfile.scope(OpProfile.Family.CONV, x.backend())) {
+            if (x.rank() != 4 || x.dim(1) != in) {
+                throw new IllegalArgumentException(weight.name() + ": input " + x.shapeString() + " is not (N, " + in
+                        + ", H, W)");
+            }
+            Tensor out = y.get(x.dim(0), this.out, outputSize(x.dim(2)), outputSize(x.dim(3)));
+            Ops.conv2dForward(x, weight.value(), bias == null ? null : bias.value(), out, stride, padding);
+            this.x = x;
+            return out;
         }
-        Tensor out = y.get(x.dim(0), this.out, outputSize(x.dim(2)), outputSize(x.dim(3)));
-        Ops.conv2dForward(x, weight.value(), bias == null ? null : bias.value(), out, stride, padding);
-        this.x = x;
-        return out;
     }
 
     /** dweight (and dbias) += their gradients; dx += the input's, unless dx is null (the first layer needs none). */
     public void backward(Tensor dy, Tensor dx) {
-        if (x == null) {
-            throw new IllegalStateException(weight.name() + ": backward before forward");
-        }
-        Ops.conv2dBackwardWeight(dy, x, weight.grad(), bias == null ? null : bias.grad(), stride, padding);
-        if (dx != null) {
-            Ops.conv2dBackwardData(dy, weight.value(), dx, stride, padding);
+        try (OpProfile.Scope ignored = OpProfile.scope(OpProfile.Family.CONV, dy.backend())) {
+            if (x == null) {
+                throw new IllegalStateException(weight.name() + ": backward before forward");
+            }
+            Ops.conv2dBackwardWeight(dy, x, weight.grad(), bias == null ? null : bias.grad(), stride, padding);
+            if (dx != null) {
+                Ops.conv2dBackwardData(dy, weight.value(), dx, stride, padding);
+            }
         }
     }
 

@@ -39,13 +39,15 @@ public final class CropRandomizer implements AutoCloseable {
 
     /** Crops at the given (top, left) offsets (B, 2) int32, or centre crops when null. */
     public Tensor forward(Tensor images, Tensor cropOffsets) {
-        if (images.rank() != 4) {
-            throw new IllegalArgumentException("CropRandomizer: images " + images.shapeString()
-                    + " are not (B, H, W, C)");
+        try (OpProfile.Scope ignored = OpProfile.scope(OpProfile.Family.CROP, images.backend())) {
+            if (images.rank() != 4) {
+                throw new IllegalArgumentException("CropRandomizer: images " + images.shapeString()
+                        + " are not (B, H, W, C)");
+            }
+            Tensor y = out.get(images.dim(0), images.dim(3), cropH, cropW);
+            Ops.imageToFloat(images, cropOffsets, y);
+            return y;
         }
-        Tensor y = out.get(images.dim(0), images.dim(3), cropH, cropW);
-        Ops.imageToFloat(images, cropOffsets, y);
-        return y;
     }
 
     @Override

@@ -47,24 +47,28 @@ public final class GroupNorm implements AutoCloseable {
 
     /** x (N, C, H, W) -> y, a buffer of this layer; mean and rstd per (sample, group) are kept for the backward. */
     public Tensor forward(Tensor x) {
-        if (x.rank() < 2 || x.dim(1) != c) {
-            throw new IllegalArgumentException(weight.name() + ": input " + x.shapeString() + " is not (N, " + c
-                    + ", ...)");
+        try (OpProfile.Scope ignored = OpProfile.scope(OpProfile.Family.NORM, x.backend())) {
+            if (x.rank() < 2 || x.dim(1) != c) {
+                throw new IllegalArgumentException(weight.name() + ": input " + x.shapeString() + " is not (N, " + c
+                        + ", ...)");
+            }
+            Tensor y = out.get(x.shape());
+            Ops.groupNormForward(x, weight.value(), bias.value(), y, mean.get(x.dim(0), groups),
+                    rstd.get(x.dim(0), groups), groups, EPS);
+            this.x = x;
+            return y;
         }
-        Tensor y = out.get(x.shape());
-        Ops.groupNormForward(x, weight.value(), bias.value(), y, mean.get(x.dim(0), groups),
-                rstd.get(x.dim(0), groups), groups, EPS);
-        this.x = x;
-        return y;
     }
 
     /** dx += the input gradient; dweight and dbias accumulate. */
     public void backward(Tensor dy, Tensor dx) {
-        if (x == null) {
-            throw new IllegalStateException(weight.name() + ": backward before forward");
+        try (OpProfile.Scope ignored = OpProfile.scope(OpProfile.Family.NORM, dy.backend())) {
+            if (x == null) {
+                throw new IllegalStateException(weight.name() + ": backward before forward");
+            }
+            Ops.groupNormBackward(dy, x, weight.value(), mean.get(x.dim(0), groups), rstd.get(x.dim(0), groups), dx,
+                    weight.grad(), bias.grad(), groups);
         }
-        Ops.groupNormBackward(dy, x, weight.value(), mean.get(x.dim(0), groups), rstd.get(x.dim(0), groups), dx,
-                weight.grad(), bias.grad(), groups);
     }
 
     @Override

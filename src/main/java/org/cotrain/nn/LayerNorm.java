@@ -33,23 +33,29 @@ public final class LayerNorm implements AutoCloseable {
 
     /** x (..., C) -> y (..., C), a buffer of this layer; mean and rstd per row are kept for the backward. */
     public Tensor forward(Tensor x) {
-        if (x.rank() == 0 || x.dim(-1) != c) {
-            throw new IllegalArgumentException(weight.name() + ": input " + x.shapeString() + " does not end in " + c);
+        try (OpProfile.Scope ignored = OpProfile.scope(OpProfile.Family.NORM, x.backend())) {
+            if (x.rank() == 0 || x.dim(-1) != c) {
+                throw new IllegalArgumentException(weight.name() + ": input " + x.shapeString() + " does not end in "
+                        + c);
+            }
+            int rows = Math.toIntExact(x.numel() / c);
+            Tensor y = out.get(x.shape());
+            Ops.layerNormForward(x, weight.value(), bias.value(), y, mean.get(rows), rstd.get(rows), EPS);
+            this.x = x;
+            return y;
         }
-        int rows = Math.toIntExact(x.numel() / c);
-        Tensor y = out.get(x.shape());
-        Ops.layerNormForward(x, weight.value(), bias.value(), y, mean.get(rows), rstd.get(rows), EPS);
-        this.x = x;
-        return y;
     }
 
     /** dx += d(LayerNorm)/dx . dy; dweight and dbias accumulate too. */
     public void backward(Tensor dy, Tensor dx) {
-        if (x == null) {
-            throw new IllegalStateException(weight.name() + ": backward before forward");
+        try (OpProfile.Scope ignored = OpProfile.scope(OpProfile.Family.NORM, dy.backend())) {
+            if (x == null) {
+                throw new IllegalStateException(weight.name() + ": backward before forward");
+            }
+            int rows = Math.toIntExact(x.numel() / c);
+            Ops.layerNormBackward(dy, x, weight.value(), mean.get(rows), rstd.get(rows), dx, weight.grad(),
+                    bias.grad());
         }
-        int rows = Math.toIntExact(x.numel() / c);
-        Ops.layerNormBackward(dy, x, weight.value(), mean.get(rows), rstd.get(rows), dx, weight.grad(), bias.grad());
     }
 
     @Override

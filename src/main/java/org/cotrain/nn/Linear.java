@@ -64,13 +64,15 @@ public final class Linear implements AutoCloseable {
 
     /** x (..., in) -> y (..., out), a buffer of this layer valid until its next forward. */
     public Tensor forward(Tensor x) {
-        int rows = rows(x, inFeatures, "input");
-        int[] shape = x.shape();
-        shape[shape.length - 1] = outFeatures;
-        Tensor y = out.get(shape);
-        Ops.matmul(x.view(rows, inFeatures), false, weight.value(), true, bias.value(), y.view(rows, outFeatures));
-        this.x = x;
-        return y;
+        try (OpProfile.Scope ignored = OpProfile.scope(OpProfile.Family.LINEAR, x.backend())) {
+            int rows = rows(x, inFeatures, "input");
+            int[] shape = x.shape();
+            shape[shape.length - 1] = outFeatures;
+            Tensor y = out.get(shape);
+            Ops.matmul(x.view(rows, inFeatures), false, weight.value(), true, bias.value(), y.view(rows, outFeatures));
+            this.x = x;
+            return y;
+        }
     }
 
     /**
@@ -78,15 +80,18 @@ public final class Linear implements AutoCloseable {
      * needs no gradient. dy (..., out) like the forward's output; dx (..., in) like its input.
      */
     public void backward(Tensor dy, Tensor dx, boolean accumulate) {
-        if (x == null) {
-            throw new IllegalStateException(weight.name() + ": backward before forward");
-        }
-        int rows = rows(dy, outFeatures, "gradient");
-        Tensor dy2 = dy.view(rows, outFeatures);
-        Ops.matmul(dy2, true, x.view(rows, inFeatures), false, null, weight.grad(), 1f, 1f);
-        Ops.sumRows(dy2, bias.grad());
-        if (dx != null) {
-            Ops.matmul(dy2, false, weight.value(), false, null, dx.view(rows, inFeatures), 1f, accumulate ? 1f : 0f);
+        try (OpProfile.Scope ignored = OpProfile.scope(OpProfile.Family.LINEAR, dy.backend())) {
+            if (x == null) {
+                throw new IllegalStateException(weight.name() + ": backward before forward");
+            }
+            int rows = rows(dy, outFeatures, "gradient");
+            Tensor dy2 = dy.view(rows, outFeatures);
+            Ops.matmul(dy2, true, x.view(rows, inFeatures), false, null, weight.grad(), 1f, 1f);
+            Ops.sumRows(dy2, bias.grad());
+            if (dx != null) {
+                Ops.matmul(dy2, false, weight.value(), false, null, dx.view(rows, inFeatures), 1f,
+                        accumulate ? 1f : 0f);
+            }
         }
     }
 

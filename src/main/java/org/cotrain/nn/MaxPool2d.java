@@ -28,22 +28,26 @@ public final class MaxPool2d implements AutoCloseable {
 
     /** x (N, C, H, W) -> y (N, C, Ho, Wo), a buffer of this layer. */
     public Tensor forward(Tensor x) {
-        if (x.rank() != 4) {
-            throw new IllegalArgumentException("MaxPool2d: input " + x.shapeString() + " is not (N, C, H, W)");
+        try (OpProfile.Scope ignored = OpProfile.scope(OpProfile.Family.POOL, x.backend())) {
+            if (x.rank() != 4) {
+                throw new IllegalArgumentException("MaxPool2d: input " + x.shapeString() + " is not (N, C, H, W)");
+            }
+            int[] s = {x.dim(0), x.dim(1), outputSize(x.dim(2)), outputSize(x.dim(3))};
+            Tensor y = out.get(s);
+            Ops.maxPool2dForward(x, y, argmax.get(DType.I32, s), kernel, stride, padding);
+            inputShape = x.shape();
+            return y;
         }
-        int[] s = {x.dim(0), x.dim(1), outputSize(x.dim(2)), outputSize(x.dim(3))};
-        Tensor y = out.get(s);
-        Ops.maxPool2dForward(x, y, argmax.get(DType.I32, s), kernel, stride, padding);
-        inputShape = x.shape();
-        return y;
     }
 
     /** dx += dy routed to each window's maximum. */
     public void backward(Tensor dy, Tensor dx) {
-        if (inputShape == null) {
-            throw new IllegalStateException("MaxPool2d: backward before forward");
+        try (OpProfile.Scope ignored = OpProfile.scope(OpProfile.Family.POOL, dy.backend())) {
+            if (inputShape == null) {
+                throw new IllegalStateException("MaxPool2d: backward before forward");
+            }
+            Ops.maxPool2dBackward(dy, argmax.get(DType.I32, dy.shape()), dx, kernel, stride, padding);
         }
-        Ops.maxPool2dBackward(dy, argmax.get(DType.I32, dy.shape()), dx, kernel, stride, padding);
     }
 
     @Override

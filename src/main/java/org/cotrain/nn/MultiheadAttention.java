@@ -103,51 +103,54 @@ public final class MultiheadAttention implements AutoCloseable {
      * (B, T, C), a buffer of this layer. x and memory must stay unchanged until the backward.
      */
     public Tensor forward(Tensor x, Tensor memory, Tensor mask, boolean causal, boolean training, long seed) {
-        checkTokens("input", x);
-        int b = x.dim(0);
-        int t = x.dim(1);
-        int s = t;
-        if (memory != null) {
-            checkTokens("memory", memory);
-            if (memory.dim(0) != b) {
-                throw new IllegalArgumentException(name + ": memory " + memory.shapeString()
-                        + " has another batch size than the input " + x.shapeString());
+        try (OpProfile.Scope ignored = OpProfile.scope(OpProfile.Family.ATTENTION, x.backend())) {
+            checkTokens("input", x);
+            int b = x.dim(0);
+            int t = x.dim(1);
+            int s = t;
+            if (memory != null) {
+                checkTokens("memory", memory);
+                if (memory.dim(0) != b) {
+                    throw new IllegalArgumentException(name + ": memory " + memory.shapeString()
+                            + " has another batch size than the input " + x.shapeString());
+                }
+                s = memory.dim(1);
             }
-            s = memory.dim(1);
-        }
-        this.x = x;
-        this.memory = memory;
-        this.mask = mask;
-        this.causal = causal;
-        this.p = training ? pDrop : 0f;
-        this.seed = seed;
+            this.x = x;
+            this.memory = memory;
+            this.mask = mask;
+            this.causal = causal;
+            this.p = training ? pDrop : 0f;
+            this.seed = seed;
 
-        Tensor qh = q.get(b, nh, t, hs);
-        Tensor kh = k.get(b, nh, s, hs);
-        Tensor vh = v.get(b, nh, s, hs);
-        if (memory == null) {
-            Tensor qkv = proj.get(b, t, 3 * c);
-            Ops.matmul(x.view(b * t, c), false, inProjWeight.value(), true, inProjBias.value(), qkv.view(b * t, 3 * c));
-            Ops.splitHeads(qkv, 0, qh, false);
-            Ops.splitHeads(qkv, c, kh, false);
-            Ops.splitHeads(qkv, 2 * c, vh, false);
-        } else {
-            Tensor qp = proj.get(b, t, c);
-            queryProjection(x.view(b * t, c), qp.view(b * t, c));
-            Tensor kv = memProj.get(b, s, 3 * c);
-            // the memory goes through the whole packed weight: its q columns [0, C) are computed and ignored, which
-            // costs one C x C product per memory token (few: the condition tokens) and needs no weight slice
-            Ops.matmul(memory.view(b * s, c), false, inProjWeight.value(), true, inProjBias.value(),
-                    kv.view(b * s, 3 * c));
-            Ops.splitHeads(qp, 0, qh, false);
-            Ops.splitHeads(kv, c, kh, false);
-            Ops.splitHeads(kv, 2 * c, vh, false);
+            Tensor qh = q.get(b, nh, t, hs);
+            Tensor kh = k.get(b, nh, s, hs);
+            Tensor vh = v.get(b, nh, s, hs);
+            if (memory == null) {
+                Tensor qkv = proj.get(b, t, 3 * c);
+                Ops.matmul(x.view(b * t, c), false, inProjWeight.value(), true, inProjBias.value(),
+                        qkv.view(b * t, 3 * c));
+                Ops.splitHeads(qkv, 0, qh, false);
+                Ops.splitHeads(qkv, c, kh, false);
+                Ops.splitHeads(qkv, 2 * c, vh, false);
+            } else {
+                Tensor qp = proj.get(b, t, c);
+                queryProjection(x.view(b * t, c), qp.view(b * t, c));
+                Tensor kv = memProj.get(b, s, 3 * c);
+                // the memory goes through the whole packed weight: its q columns [0, C) are computed and ignored, which
+                // costs one C x C product per memory token (few: the condition tokens) and needs no weight slice
+                Ops.matmul(memory.view(b * s, c), false, inProjWeight.value(), true, inProjBias.value(),
+                        kv.view(b * s, 3 * c));
+                Ops.splitHeads(qp, 0, qh, false);
+                Ops.splitHeads(kv, c, kh, false);
+                Ops.splitHeads(kv, 2 * c, vh, false);
+            }
+            Tensor ah = att.get(b, nh, t, hs);
+            Ops.attentionForward(qh, kh, vh, mask, ah, lse.get(b, nh, t), scale(), causal, p, seed, dropoutOffset);
+            Tensor m = merged.get(b, t, c);
+            Ops.mergeHeads(ah, m, 0, false);
+            return outProj.forward(m);
         }
-        Tensor ah = att.get(b, nh, t, hs);
-        Ops.attentionForward(qh, kh, vh, mask, ah, lse.get(b, nh, t), scale(), causal, p, seed, dropoutOffset);
-        Tensor m = merged.get(b, t, c);
-        Ops.mergeHeads(ah, m, 0, false);
-        return outProj.forward(m);
     }
 
     /**
@@ -155,47 +158,49 @@ public final class MultiheadAttention implements AutoCloseable {
      * for cross-attention (it may be null when the memory needs no gradient).
      */
     public void backward(Tensor dout, Tensor dx, boolean accumulate, Tensor dmemory) {
-        if (x == null) {
-            throw new IllegalStateException(name + ": backward before forward");
-        }
-        int b = x.dim(0);
-        int t = x.dim(1);
-        int s = memory == null ? t : memory.dim(1);
-        Tensor dm = dMerged.get(b, t, c);
-        outProj.backward(dout, dm, false);
-        Tensor dah = dAtt.get(b, nh, t, hs);
-        Ops.splitHeads(dm, 0, dah, false);
-        Tensor dqh = dq.zeros(b, nh, t, hs);
-        Tensor dkh = dk.zeros(b, nh, s, hs);
-        Tensor dvh = dv.zeros(b, nh, s, hs);
-        Ops.attentionBackward(dah, q.get(b, nh, t, hs), k.get(b, nh, s, hs), v.get(b, nh, s, hs), mask,
-                att.get(b, nh, t, hs), lse.get(b, nh, t), dqh, dkh, dvh, scale(), causal, p, seed, dropoutOffset);
-        Tensor w = inProjWeight.value();
-        Tensor dw = inProjWeight.grad();
-        Tensor db = inProjBias.grad();
-        if (memory == null) {
-            Tensor dqkv = dProj.get(b, t, 3 * c);
-            Ops.mergeHeads(dqh, dqkv, 0, false); // the three blocks cover every column: no zeroing needed
-            Ops.mergeHeads(dkh, dqkv, c, false);
-            Ops.mergeHeads(dvh, dqkv, 2 * c, false);
-            Tensor d2 = dqkv.view(b * t, 3 * c);
-            Tensor x2 = x.view(b * t, c);
-            Ops.matmul(d2, true, x2, false, null, dw, 1f, 1f);
-            Ops.sumRows(d2, db);
-            Ops.matmul(d2, false, w, false, null, dx.view(b * t, c), 1f, accumulate ? 1f : 0f);
-        } else {
-            Tensor dqp = dProj.get(b, t, c);
-            Ops.mergeHeads(dqh, dqp, 0, false);
-            queryProjectionBackward(dqp.view(b * t, c), x.view(b * t, c), dx.view(b * t, c), accumulate);
-            // dk, dv into columns [C, 3C) of a zeroed (B, S, 3C): the ignored q columns then add nothing
-            Tensor dkv = dMemProj.zeros(b, s, 3 * c);
-            Ops.mergeHeads(dkh, dkv, c, false);
-            Ops.mergeHeads(dvh, dkv, 2 * c, false);
-            Tensor d2 = dkv.view(b * s, 3 * c);
-            Ops.matmul(d2, true, memory.view(b * s, c), false, null, dw, 1f, 1f);
-            Ops.sumRows(d2, db);
-            if (dmemory != null) {
-                Ops.matmul(d2, false, w, false, null, dmemory.view(b * s, c), 1f, 1f);
+        try (OpProfile.Scope ignored = OpProfile.scope(OpProfile.Family.ATTENTION, dout.backend())) {
+            if (x == null) {
+                throw new IllegalStateException(name + ": backward before forward");
+            }
+            int b = x.dim(0);
+            int t = x.dim(1);
+            int s = memory == null ? t : memory.dim(1);
+            Tensor dm = dMerged.get(b, t, c);
+            outProj.backward(dout, dm, false);
+            Tensor dah = dAtt.get(b, nh, t, hs);
+            Ops.splitHeads(dm, 0, dah, false);
+            Tensor dqh = dq.zeros(b, nh, t, hs);
+            Tensor dkh = dk.zeros(b, nh, s, hs);
+            Tensor dvh = dv.zeros(b, nh, s, hs);
+            Ops.attentionBackward(dah, q.get(b, nh, t, hs), k.get(b, nh, s, hs), v.get(b, nh, s, hs), mask,
+                    att.get(b, nh, t, hs), lse.get(b, nh, t), dqh, dkh, dvh, scale(), causal, p, seed, dropoutOffset);
+            Tensor w = inProjWeight.value();
+            Tensor dw = inProjWeight.grad();
+            Tensor db = inProjBias.grad();
+            if (memory == null) {
+                Tensor dqkv = dProj.get(b, t, 3 * c);
+                Ops.mergeHeads(dqh, dqkv, 0, false); // the three blocks cover every column: no zeroing needed
+                Ops.mergeHeads(dkh, dqkv, c, false);
+                Ops.mergeHeads(dvh, dqkv, 2 * c, false);
+                Tensor d2 = dqkv.view(b * t, 3 * c);
+                Tensor x2 = x.view(b * t, c);
+                Ops.matmul(d2, true, x2, false, null, dw, 1f, 1f);
+                Ops.sumRows(d2, db);
+                Ops.matmul(d2, false, w, false, null, dx.view(b * t, c), 1f, accumulate ? 1f : 0f);
+            } else {
+                Tensor dqp = dProj.get(b, t, c);
+                Ops.mergeHeads(dqh, dqp, 0, false);
+                queryProjectionBackward(dqp.view(b * t, c), x.view(b * t, c), dx.view(b * t, c), accumulate);
+                // dk, dv into columns [C, 3C) of a zeroed (B, S, 3C): the ignored q columns then add nothing
+                Tensor dkv = dMemProj.zeros(b, s, 3 * c);
+                Ops.mergeHeads(dkh, dkv, c, false);
+                Ops.mergeHeads(dvh, dkv, 2 * c, false);
+                Tensor d2 = dkv.view(b * s, 3 * c);
+                Ops.matmul(d2, true, memory.view(b * s, c), false, null, dw, 1f, 1f);
+                Ops.sumRows(d2, db);
+                if (dmemory != null) {
+                    Ops.matmul(d2, false, w, false, null, dmemory.view(b * s, c), 1f, 1f);
+                }
             }
         }
     }

@@ -3,23 +3,16 @@ package org.cotrain.policy;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.cotrain.backend.Backend;
 import org.cotrain.config.Config;
+import org.cotrain.config.OptimizerConfig;
 import org.cotrain.data.DomainLabels;
 import org.cotrain.data.LinearNormalizer;
-import org.cotrain.diffusion.DdimScheduler;
-import org.cotrain.diffusion.DdpmScheduler;
-import org.cotrain.diffusion.DiffusionSampler;
-import org.cotrain.diffusion.NoiseScheduler;
 import org.cotrain.io.Safetensors;
-import org.cotrain.nn.Buffer;
 import org.cotrain.nn.Parameter;
-import org.cotrain.ops.Ops;
-import org.cotrain.ops.Prediction;
-import org.cotrain.random.Philox;
 import org.cotrain.random.Streams;
-import org.cotrain.tensor.DType;
 import org.cotrain.tensor.Tensor;
 
 /**
@@ -37,53 +30,18 @@ import org.cotrain.tensor.Tensor;
  * normaliser under "normalizer.params_dict.*") is DP's, so {@link #save} writes a file PyTorch's
  * load_state_dict accepts after safetensors.torch.load_file.
  */
-public final class LowdimPolicy implements AutoCloseable {
+public final class LowdimPolicy implements TrainablePolicy {
     /** Where a checkpoint keeps the EMA copy of the weights (DP's workspace: state_dicts["ema_model"]). */
-    public static final String EMA_PREFIX = org.cotrain.train.EmaModel.PREFIX;
+    public static final String EMA_PREFIX = TrainablePolicy.EMA_PREFIX;
     /** The metadata entry holding the resolved YAML config the policy was built from. */
-    public static final String CONFIG_METADATA = "cotrain.config";
-
-    /** How actions are sampled: the scheduler, its number of denoising steps and (DDIM) eta. */
-    public record Sampling(Kind kind, int steps, float eta) {
-        public enum Kind { DDPM, DDIM }
-
-        public static Sampling ddpm(int steps) {
-            return new Sampling(Kind.DDPM, steps, 0f);
-        }
-
-        public static Sampling ddim(int steps) {
-            return new Sampling(Kind.DDIM, steps, 0f);
-        }
-    }
+    public static final String CONFIG_METADATA = TrainablePolicy.CONFIG_METADATA;
 
     private final LowdimPolicyConfig config;
     private final Backend backend;
     private final TransformerForDiffusion model;
-    private final DdpmScheduler trainScheduler;
+    private final DenoisingObjective objective;
+    private final ChunkSampling sampling;
     private LinearNormalizer normalizer;
-
-    // training buffers (B, ...)
-    private final Buffer timestepsInt;   // (B) int32
-    private final Buffer timestepsFloat; // (B) the same steps as the denoiser's float input
-    private final Buffer noise;          // (B, H, Da)
-    private final Buffer noisy;          // (B, H, Da)
-    private final Buffer dPrediction;    // (B, H, Da)
-    private final Tensor lossValue;      // (1)
-    private final Tensor lossGrad;       // (1)
-    private final Buffer minSteps;       // (B) int32: ambient diffusion's t_n per sample, -1 for ordinary ones
-    private final Buffer ambientNoise;   // (B, H, Da): the noise from x_{t_n} to x_t
-    private final Buffer ambientTarget;  // (B, H, Da)
-    private final Buffer lossWeight;     // (B, H, Da)
-    private Tensor lastPrediction;
-    private Tensor lastTarget;
-    private Tensor lastWeight;
-
-    // sampling
-    private Sampling sampling;
-    private NoiseScheduler samplingScheduler;
-    private DiffusionSampler sampler;
-    private long samplingSeed;
-    private long samplingCalls;
     private int domain;
 
     /** A policy with freshly initialised weights (DP's init from {@code seed}) and the given normaliser. */
@@ -98,19 +56,9 @@ public final class LowdimPolicy implements AutoCloseable {
         this.backend = backend;
         this.normalizer = normalizer;
         this.model = new TransformerForDiffusion(backend, config.model());
-        this.trainScheduler = new DdpmScheduler(backend, config.noiseScheduler());
-        this.timestepsInt = new Buffer(backend);
-        this.timestepsFloat = new Buffer(backend);
-        this.noise = new Buffer(backend);
-        this.noisy = new Buffer(backend);
-        this.dPrediction = new Buffer(backend);
-        this.minSteps = new Buffer(backend);
-        this.ambientNoise = new Buffer(backend);
-        this.ambientTarget = new Buffer(backend);
-        this.lossWeight = new Buffer(backend);
-        this.lossValue = backend.zeros(1);
-        this.lossGrad = backend.zeros(1);
-        this.sampling = Sampling.ddpm(config.numInferenceSteps());
+        this.objective = new DenoisingObjective(backend, model, config.noiseScheduler());
+        this.sampling = new ChunkSampling(backend, model, config.noiseScheduler(), config.horizon(),
+                config.actionDim(), config.numInferenceSteps());
     }
 
     private static void checkNormalizer(LinearNormalizer n, LowdimPolicyConfig c, String what) {
@@ -125,6 +73,7 @@ public final class LowdimPolicy implements AutoCloseable {
         return config;
     }
 
+    @Override
     public Backend backend() {
         return backend;
     }
@@ -133,11 +82,44 @@ public final class LowdimPolicy implements AutoCloseable {
         return model;
     }
 
+    @Override
+    public List<Parameter> parameters() {
+        return model.parameters();
+    }
+
+    @Override
     public LinearNormalizer normalizer() {
         return normalizer;
     }
 
+    /** The data pipeline's normaliser is DP's own here: fields "obs" and "action". */
+    @Override
+    public LinearNormalizer dataNormalizer() {
+        return normalizer;
+    }
+
+    /** DP's get_optim_groups: optimizer.weight_decay on Linear and attention weights, none on the rest. */
+    @Override
+    public float[] weightDecays(OptimizerConfig optimizer) {
+        List<Parameter> ps = parameters();
+        float[] out = new float[ps.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = ps.get(i).weightDecay() ? (float) optimizer.weightDecay() : 0f;
+        }
+        return out;
+    }
+
     // ---- training -------------------------------------------------------------------------------------------------
+
+    @Override
+    public float loss(BatchTensors batch, long seed, long step, boolean training, boolean ambientWeighting) {
+        if (batch.obs() == null) {
+            throw new IllegalArgumentException("low-dim policy loss: the batch has no observations");
+        }
+        return batch.timesteps() == null ? loss(batch.actions(), batch.obs(), seed, step, training)
+                : loss(batch.actions(), batch.obs(), batch.timesteps(), batch.minNoiseSteps(), ambientWeighting, seed,
+                step, training);
+    }
 
     /**
      * DP's compute_loss for training step {@code step} of a run seeded {@code seed}: returns the loss and keeps
@@ -147,20 +129,8 @@ public final class LowdimPolicy implements AutoCloseable {
      * @param obs    (B, To, Do) normalised observations
      */
     public float loss(Tensor action, Tensor obs, long seed, long step, boolean training) {
-        int b = checkBatch(action, obs);
-        int numTrain = config.noiseScheduler().numTrainTimesteps();
-        long timestepKey = Streams.key(seed, Streams.TIMESTEPS, step);
-        int[] steps = new int[b];
-        for (int i = 0; i < b; i++) {
-            steps[i] = Philox.randint(timestepKey, i, 0, numTrain);
-        }
-        Tensor t = timesteps(steps);
-        Tensor eps = noise.get(action.shape());
-        Ops.randNormal(eps, Streams.key(seed, Streams.NOISE, step), 0);
-        Tensor xt = noisy.get(action.shape());
-        trainScheduler.addNoise(action, eps, t, xt);
-        Tensor target = config.noiseScheduler().predictionType() == Prediction.EPSILON ? eps : action;
-        return lossOf(xt, obs, target, null, seed, step, training);
+        checkBatch(action, obs);
+        return objective.loss(action, obs, seed, step, training);
     }
 
     /**
@@ -177,24 +147,8 @@ public final class LowdimPolicy implements AutoCloseable {
      */
     public float loss(Tensor action, Tensor obs, int[] timesteps, int[] minNoiseSteps, boolean weighting, long seed,
                       long step, boolean training) {
-        int b = checkBatch(action, obs);
-        if (timesteps.length != b || minNoiseSteps.length != b) {
-            throw new IllegalArgumentException("policy loss: " + timesteps.length + " timesteps and "
-                    + minNoiseSteps.length + " t_n for a batch of " + b);
-        }
-        Tensor t = timesteps(timesteps);
-        Tensor tn = minSteps.get(DType.I32, b).copyFrom(minNoiseSteps);
-        Tensor eps = noise.get(action.shape());
-        Ops.randNormal(eps, Streams.key(seed, Streams.NOISE, step), 0);
-        Tensor z = ambientNoise.get(action.shape());
-        Ops.randNormal(z, Streams.key(seed, Streams.AMBIENT_NOISE, step), 0);
-        Tensor xt = noisy.get(action.shape());
-        Tensor target = ambientTarget.get(action.shape());
-        // without weighting every weight is 1: no weight tensor, so the MSE is the unweighted one of loss()
-        Tensor weight = weighting ? lossWeight.get(action.shape()) : null;
-        Ops.ambientBatch(action, eps, z, t, tn, trainScheduler.alphasCumprod(),
-                config.noiseScheduler().predictionType(), weighting, xt, target, weight);
-        return lossOf(xt, obs, target, weight, seed, step, training);
+        checkBatch(action, obs);
+        return objective.loss(action, obs, timesteps, minNoiseSteps, weighting, seed, step, training);
     }
 
     private int checkBatch(Tensor action, Tensor obs) {
@@ -208,58 +162,27 @@ public final class LowdimPolicy implements AutoCloseable {
         return b;
     }
 
-    /** The steps as the int32 tensor of the kernels; their float copy is the denoiser's input. (B) */
-    private Tensor timesteps(int[] steps) {
-        float[] stepsAsFloat = new float[steps.length];
-        for (int i = 0; i < steps.length; i++) {
-            stepsAsFloat[i] = steps[i];
-        }
-        timestepsFloat.get(steps.length).copyFrom(stepsAsFloat);
-        return timestepsInt.get(DType.I32, steps.length).copyFrom(steps);
-    }
-
-    /** The denoiser on xt, then the (weighted) MSE against the target; keeps what {@link #backward} needs. */
-    private float lossOf(Tensor xt, Tensor obs, Tensor target, Tensor weight, long seed, long step,
-                         boolean training) {
-        Tensor tf = timestepsFloat.get(xt.dim(0));
-        Tensor prediction = model.forward(xt, tf, obs, training, Streams.key(seed, Streams.DROPOUT, step));
-        Ops.mseForward(prediction, target, weight, lossValue);
-        lastPrediction = prediction;
-        lastTarget = target;
-        lastWeight = weight;
-        return lossValue.item();
-    }
-
     /** Backpropagates lossScale * the last {@link #loss} into every parameter's gradient (accumulating). */
+    @Override
     public void backward(float lossScale) {
-        if (lastPrediction == null) {
-            throw new IllegalStateException("policy backward before loss");
-        }
-        Ops.fill(lossGrad, lossScale);
-        Tensor d = dPrediction.zeros(lastPrediction.shape());
-        Ops.mseBackward(lastPrediction, lastTarget, lastWeight, lossGrad, d);
-        model.backward(d);
+        objective.backward(lossScale);
     }
 
     /** The denoiser's output of the last {@link #loss} (B, H, Da), for diagnostics. */
+    @Override
     public Tensor lastPrediction() {
-        return lastPrediction;
+        return objective.lastPrediction();
     }
 
     // ---- inference ------------------------------------------------------------------------------------------------
 
     public Sampling sampling() {
-        return sampling;
+        return sampling.sampling();
     }
 
     /** Chooses the sampler: DDPM (steps dividing T as diffusers spaces them) or DDIM with any steps and eta. */
-    public void setSampling(Sampling sampling) {
-        int t = config.noiseScheduler().numTrainTimesteps();
-        if (sampling.steps() < 1 || sampling.steps() > t) {
-            throw new IllegalArgumentException("sampling steps must be in [1, " + t + "], got " + sampling.steps());
-        }
-        closeSampler();
-        this.sampling = sampling;
+    public void setSampling(Sampling s) {
+        sampling.setSampling(s);
     }
 
     /**
@@ -278,8 +201,7 @@ public final class LowdimPolicy implements AutoCloseable {
 
     /** The seed of the sampling noise; each later call to predictAction draws fresh noise from it. */
     public void setSeed(long seed) {
-        this.samplingSeed = seed;
-        this.samplingCalls = 0;
+        sampling.setSeed(seed);
     }
 
     /**
@@ -302,7 +224,6 @@ public final class LowdimPolicy implements AutoCloseable {
                         + i / (to * dobs) + ", step " + (i / dobs) % to + ", dim " + i % dobs + ") is " + obs[i]);
             }
         }
-        DiffusionSampler s = sampler(batch);
         float[] chunk;
         float[] condition = normalizer.normalize("obs", obs);
         if (config.numDomains() > 0) {
@@ -312,7 +233,7 @@ public final class LowdimPolicy implements AutoCloseable {
         }
         try (Tensor cond = backend.of(condition, batch, to, config.conditionDim());
                 Tensor out = backend.empty(batch, config.horizon(), config.actionDim())) {
-            s.sample(cond, Streams.key(samplingSeed, Streams.SAMPLING, samplingCalls++), 0, out);
+            sampling.sample(cond, out, sampling.nextKey());
             chunk = out.toFloatArray();
         }
         return normalizer.unnormalize("action", chunk);
@@ -333,20 +254,13 @@ public final class LowdimPolicy implements AutoCloseable {
                     + out.shapeString() + ", expected (B, " + config.nObsSteps() + ", " + config.conditionDim()
                     + ") and (B, " + config.horizon() + ", " + config.actionDim() + ")");
         }
-        sampler(b).sample(cond, Streams.key(samplingSeed, Streams.SAMPLING, samplingCalls++), 0, out);
+        sampling.sample(cond, out, sampling.nextKey());
     }
 
     /** The Ta executed actions of each chunk, (B, Ta, Da), from {@link #predictActionChunk}'s (B, H, Da). */
     public float[] executedActions(float[] chunk, int batch) {
-        int h = config.horizon();
-        int da = config.actionDim();
-        int ta = config.nActionSteps();
-        int start = config.nObsSteps() - 1;
-        float[] out = new float[batch * ta * da];
-        for (int b = 0; b < batch; b++) {
-            System.arraycopy(chunk, (b * h + start) * da, out, b * ta * da, ta * da);
-        }
-        return out;
+        return ActionChunks.executed(chunk, batch, config.horizon(), config.actionDim(), config.nObsSteps(),
+                config.nActionSteps());
     }
 
     /**
@@ -377,33 +291,10 @@ public final class LowdimPolicy implements AutoCloseable {
         return out;
     }
 
-    private DiffusionSampler sampler(int batch) {
-        if (sampler != null && sampler.batchSize() == batch) {
-            return sampler;
-        }
-        closeSampler();
-        samplingScheduler = sampling.kind() == Sampling.Kind.DDPM
-                ? new DdpmScheduler(backend, config.noiseScheduler())
-                : new DdimScheduler(backend, config.noiseScheduler(), sampling.eta(), false);
-        sampler = new DiffusionSampler(model, samplingScheduler, sampling.steps(), batch, config.horizon(),
-                config.actionDim());
-        return sampler;
-    }
-
-    private void closeSampler() {
-        if (sampler != null) {
-            sampler.close();
-            sampler = null;
-        }
-        if (samplingScheduler != null) {
-            samplingScheduler.close();
-            samplingScheduler = null;
-        }
-    }
-
     // ---- state dict -----------------------------------------------------------------------------------------------
 
     /** Adds DP's policy state dict: the denoiser ("model.*", with its mask buffers) and the normaliser. */
+    @Override
     public void addTo(Safetensors.Writer writer) {
         // DP's ModuleAttrMixin registers an empty _dummy_variable in the policy and in its mask generator; written
         // so that torch's load_state_dict(strict=True) accepts the file
@@ -416,6 +307,7 @@ public final class LowdimPolicy implements AutoCloseable {
     }
 
     /** Loads the weights (EMA ones when {@code ema} and the file has them) and the normaliser from a file. */
+    @Override
     public void load(Safetensors file, boolean ema) {
         LinearNormalizer n = readNormalizer(file);
         checkNormalizer(n, config, file.source() + ": the normaliser");
@@ -480,14 +372,8 @@ public final class LowdimPolicy implements AutoCloseable {
 
     @Override
     public void close() {
-        closeSampler();
+        sampling.close();
+        objective.close();
         model.close();
-        trainScheduler.close();
-        for (Buffer buf : new Buffer[] {timestepsInt, timestepsFloat, noise, noisy, dPrediction, minSteps,
-                ambientNoise, ambientTarget, lossWeight}) {
-            buf.close();
-        }
-        lossValue.close();
-        lossGrad.close();
     }
 }

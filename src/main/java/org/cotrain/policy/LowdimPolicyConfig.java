@@ -52,6 +52,10 @@ public record LowdimPolicyConfig(TransformerForDiffusionConfig model, NoiseSched
      * implemented; they are rejected here by key.
      */
     public static LowdimPolicyConfig from(TrainConfig c) {
+        if (c.isImage()) {
+            throw new IllegalArgumentException("an image config (it has task.shape_meta): its policy is ImagePolicy,"
+                    + " not the low-dim one");
+        }
         if (!c.obsAsCond()) {
             throw new IllegalArgumentException("obs_as_cond: false (observations inpainted into the trajectory) is not"
                     + " supported; cotrain's low-dim policy conditions on observations (obs_as_cond: true)");

@@ -16,6 +16,8 @@ public final class Streams {
     public static final long AMBIENT_NOISE = 0x414D4249L; // "AMBI"
     /** The noise-level classifier of ambient diffusion: its initialisation, batches, steps and noise. */
     public static final long NOISE_CLASSIFIER = 0x4E4C434CL; // "NLCL"
+    /** Random crops of the image encoders' frames (training; evaluation without eval_fixed_crop). */
+    public static final long CROP = 0x43524F50L;       // "CROP"
     /** Dropout masks of the training forward passes. */
     public static final long DROPOUT = 0x44524F50L;    // "DROP"
     /** Noise of the sampling loop. */

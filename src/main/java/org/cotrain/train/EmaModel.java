@@ -3,6 +3,7 @@ package org.cotrain.train;
 import java.util.ArrayList;
 import java.util.List;
 import org.cotrain.io.Safetensors;
+import org.cotrain.nn.OpProfile;
 import org.cotrain.nn.Parameter;
 import org.cotrain.ops.Ops;
 import org.cotrain.tensor.Tensor;
@@ -44,8 +45,13 @@ public final class EmaModel implements AutoCloseable {
     /** ema = decay ema + (1 - decay) param, for every parameter. */
     public void update() {
         float d = (float) decay.decay(updates);
-        for (int i = 0; i < params.size(); i++) {
-            Ops.emaUpdate(averages.get(i), params.get(i).value(), d);
+        if (!params.isEmpty()) {
+            try (OpProfile.Scope ignored = OpProfile.scope(OpProfile.Family.OPTIMIZER,
+                    params.get(0).value().backend())) {
+                for (int i = 0; i < params.size(); i++) {
+                    Ops.emaUpdate(averages.get(i), params.get(i).value(), d);
+                }
+            }
         }
         updates++;
     }

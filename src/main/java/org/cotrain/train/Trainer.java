@@ -31,13 +31,16 @@ import org.cotrain.io.AtomicFiles;
 import org.cotrain.io.Safetensors;
 import org.cotrain.nn.Parameter;
 import org.cotrain.ops.Ops;
+import org.cotrain.policy.BatchTensors;
 import org.cotrain.policy.LowdimPolicy;
-import org.cotrain.policy.LowdimPolicyConfig;
+import org.cotrain.policy.Policies;
+import org.cotrain.policy.TrainablePolicy;
 import org.cotrain.random.Streams;
 import org.cotrain.tensor.Tensor;
 
 /**
- * Diffusion Policy's training workspace for the low-dim transformer policy: batches from one or several datasets
+ * Diffusion Policy's training workspace for the transformer policies, low-dim or image (the config's kind; both are
+ * {@link TrainablePolicy}s, made by {@link Policies}): batches from one or several datasets
  * (weights per dataset), AdamW with DP's groups, the LR schedule stepped per optimizer step, EMA after each step,
  * optional gradient-norm clipping, validation loss every val_every epochs, checkpoints every checkpoint_every epochs
  * and at the end, metrics as JSON lines and a loss-curve PNG in the run directory.
@@ -120,16 +123,15 @@ public final class Trainer {
         boolean resume = config.training().resume() && Files.exists(checkpoint);
         Safetensors resumeFrom = resume ? Safetensors.read(checkpoint) : null;
 
-        List<LowDimDataset> datasets = loadDatasets(config.task().dataset(), config.cotrain());
+        List<LowDimDataset> datasets = loadDatasets(config.task().dataset(), config.cotrain(), config.isImage());
         // a resumed run keeps the normaliser it was trained with
         LinearNormalizer normalizer = resume ? LowdimPolicy.readNormalizer(resumeFrom)
-                : MixtureDataset.fitNormalizer(datasets);
-        LowdimPolicyConfig policyConfig = LowdimPolicyConfig.from(config);
+                : Policies.normalizerFromData(config, MixtureDataset.fitNormalizer(datasets));
         long seed = config.training().seed();
         int batchSize = config.dataloader().batchSize();
         int accumulate = config.training().gradientAccumulateEvery();
 
-        try (LowdimPolicy policy = new LowdimPolicy(backend, policyConfig, normalizer, seed)) {
+        try (TrainablePolicy policy = Policies.create(backend, config, normalizer, seed)) {
             long startStep = 0;
             if (resume) {
                 policy.load(resumeFrom, false);
@@ -140,7 +142,7 @@ public final class Trainer {
                             + savedSeed + ", this config has " + seed + "; resuming would not continue that run");
                 }
             }
-            MixtureDataset mixture = trainingMixture(config, datasets, policy.normalizer());
+            MixtureDataset mixture = trainingMixture(config, datasets, policy.dataNormalizer());
             String ambientLine = "";
             if (config.cotrain().ambient().enabled()) {
                 ambientLine = "; " + setUpAmbient(mixture, resumeFrom);
@@ -161,20 +163,18 @@ public final class Trainer {
                     : stepsPerEpoch * config.training().numEpochs();
             LrSchedule schedule = new LrSchedule(config.training().lrScheduler().configName(),
                     config.optimizer().learningRate(), config.training().lrWarmupSteps(), totalSteps / accumulate);
-            List<Parameter> params = policy.model().parameters();
+            List<Parameter> params = policy.parameters();
             Files.writeString(runDir.resolve("config.yaml"), rawConfig.toYaml(), StandardCharsets.UTF_8);
-            log.printf(Locale.ROOT, "cotrain train: %s on %s; %d parameters; %d datasets (%s), %d training windows,"
+            log.printf(Locale.ROOT, "cotrain train: %s on %s; %d parameters%s; %d datasets (%s), %d training windows,"
                             + " %d validation windows; %d steps (epochs of %d) of batch %d%s%s%s%n", config.name(),
-                    backend.description(), policy.model().parameterCount(), datasets.size(),
+                    backend.description(), policy.parameterCount(), describeCameras(mixture), datasets.size(),
                     describeWeights(mixture), windows, mixture.validationSize(), totalSteps, stepsPerEpoch, batchSize,
                     config.cotrain().domainConditioning() ? "; domain-conditioned" : "", ambientLine,
                     resume ? "; resuming at step " + startStep : "");
 
-            try (AdamW optimizer = new AdamW(params, (float) config.optimizer().beta1(),
-                    (float) config.optimizer().beta2(), 1e-8f, (float) config.optimizer().weightDecay());
+            try (AdamW optimizer = new AdamW(params, policy.weightDecays(config.optimizer()),
+                    (float) config.optimizer().beta1(), (float) config.optimizer().beta2(), 1e-8f);
                     EmaModel ema = config.training().useEma() ? new EmaModel(params, emaDecay()) : null;
-                    Tensor actions = backend.empty(batchSize, config.horizon(), config.actionDim());
-                    Tensor obs = backend.empty(batchSize, config.nObsSteps(), policyConfig.conditionDim());
                     Tensor scratch = backend.zeros(1)) {
                 if (resume) {
                     optimizer.load(resumeFrom);
@@ -184,21 +184,21 @@ public final class Trainer {
                 }
                 Path metricsPath = runDir.resolve("metrics.jsonl");
                 truncateMetrics(metricsPath, startStep);
-                return loop(policy, mixture, optimizer, ema, schedule, actions, obs, scratch, metricsPath, startStep,
+                return loop(policy, mixture, optimizer, ema, schedule, scratch, metricsPath, startStep,
                         stepsPerEpoch, totalSteps, seed, accumulate);
             }
         }
     }
 
-    private Result loop(LowdimPolicy policy, MixtureDataset mixture, AdamW optimizer, EmaModel ema,
-                        LrSchedule schedule, Tensor actions, Tensor obs, Tensor scratch, Path metricsPath,
-                        long startStep, long stepsPerEpoch, long totalSteps, long seed, int accumulate)
-            throws IOException {
-        List<Parameter> params = policy.model().parameters();
+    private Result loop(TrainablePolicy policy, MixtureDataset mixture, AdamW optimizer, EmaModel ema,
+                        LrSchedule schedule, Tensor scratch, Path metricsPath, long startStep, long stepsPerEpoch,
+                        long totalSteps, long seed, int accumulate) throws IOException {
+        List<Parameter> params = policy.parameters();
         Double maxGradNorm = config.cotrain().maxGradNorm();
         double lastLoss = Double.NaN;
         double lastVal = Double.NaN;
         int workers = Math.max(1, config.dataloader().numWorkers());
+        BatchTensors tensors = null; // the batch on the backend, allocated for the first batch's shapes
         try (MetricsLog metrics = new MetricsLog(metricsPath);
                 Prefetcher<Batch> batches = new Prefetcher<>(mixture::batch, startStep, totalSteps, 2 * workers);
                 TrainProgress progress = showProgress ? new TrainProgress(config.name(), totalSteps, startStep)
@@ -206,14 +206,12 @@ public final class Trainer {
             long step = startStep;
             while (step < totalSteps) {
                 Batch batch = batches.next();
-                batch.copyTo(actions, obs, null);
+                tensors = tensors == null ? BatchTensors.of(backend, batch) : tensors.copyFrom(batch);
                 if (step % accumulate == 0) {
-                    policy.model().zeroGrad();
+                    policy.zeroGrad();
                 }
                 // ambient diffusion: the mixture drew each sample's step with its dataset; else the policy draws it
-                float loss = batch.timesteps() == null ? policy.loss(actions, obs, seed, step, true)
-                        : policy.loss(actions, obs, batch.timesteps(), batch.minNoiseSteps(),
-                                config.cotrain().ambient().lossWeighting(), seed, step, true);
+                float loss = policy.loss(tensors, seed, step, true, config.cotrain().ambient().lossWeighting());
                 if (!Float.isFinite(loss)) {
                     throw diverged(step, "loss", loss, batch, policy);
                 }
@@ -260,6 +258,10 @@ public final class Trainer {
                     return new Result(step, totalSteps, lastLoss, lastVal, checkpointPath(), true);
                 }
             }
+        } finally {
+            if (tensors != null) {
+                tensors.close();
+            }
         }
         LossPlot.write(runDir.resolve("loss.png"), config.name(), curve(metricsPath, "train_loss", 0),
                 curve(metricsPath, "val_loss", 1));
@@ -270,7 +272,7 @@ public final class Trainer {
     }
 
     /** Mean loss over the validation windows (at most max_val_steps batches), eval mode, fixed noise. */
-    private double validate(LowdimPolicy policy, MixtureDataset mixture, long seed) {
+    private double validate(TrainablePolicy policy, MixtureDataset mixture, long seed) {
         int b = config.valDataloader().batchSize();
         int total = mixture.validationSize();
         int maxBatches = config.training().maxValSteps() == null ? Integer.MAX_VALUE
@@ -281,10 +283,8 @@ public final class Trainer {
         int k = 0;
         for (int first = 0; first < total && k < maxBatches; first += b, k++) {
             Batch batch = mixture.validationBatch(first, b);
-            try (Tensor a = backend.empty(batch.size(), config.horizon(), config.actionDim());
-                    Tensor o = backend.empty(batch.size(), config.nObsSteps(), policy.config().conditionDim())) {
-                batch.copyTo(a, o, null);
-                float loss = policy.loss(a, o, valSeed, k, false);
+            try (BatchTensors tensors = BatchTensors.of(backend, batch)) {
+                float loss = policy.loss(tensors, valSeed, k, false, false);
                 sum += (double) loss * batch.size();
                 count += batch.size();
             }
@@ -303,7 +303,7 @@ public final class Trainer {
     }
 
     private TrainingDivergedException diverged(long step, String what, double value, Batch batch,
-                                               LowdimPolicy policy) {
+                                               TrainablePolicy policy) {
         String culprit = firstNonFinite(batch, policy);
         return new TrainingDivergedException(step, String.format(Locale.ROOT, "step %d: the %s is %s; %s. Stopped"
                 + " before the optimizer step; the last good checkpoint is %s", step, what, value, culprit,
@@ -314,7 +314,7 @@ public final class Trainer {
      * Names the first non-finite tensor in the order the step computes them: the batch, each weight (state_dict
      * order), each gradient, then the prediction.
      */
-    static String firstNonFinite(Batch batch, LowdimPolicy policy) {
+    static String firstNonFinite(Batch batch, TrainablePolicy policy) {
         int bad = firstNonFinite(batch.obs());
         if (bad >= 0) {
             return "non-finite input: the batch's normalised obs, element " + bad;
@@ -323,14 +323,14 @@ public final class Trainer {
         if (bad >= 0) {
             return "non-finite input: the batch's normalised actions, element " + bad;
         }
-        for (Parameter p : policy.model().parameters()) {
+        for (Parameter p : policy.parameters()) {
             bad = firstNonFinite(p.value().toFloatArray());
             if (bad >= 0) {
                 return "first non-finite weight: " + p.name() + " " + p.value().shapeString() + ", element "
                         + bad;
             }
         }
-        for (Parameter p : policy.model().parameters()) {
+        for (Parameter p : policy.parameters()) {
             if (p.hasGrad()) {
                 bad = firstNonFinite(p.grad().toFloatArray());
                 if (bad >= 0) {
@@ -358,10 +358,10 @@ public final class Trainer {
         return -1;
     }
 
-    private void writeCheckpoint(LowdimPolicy policy, AdamW optimizer, EmaModel ema, long step, long seed)
+    private void writeCheckpoint(TrainablePolicy policy, AdamW optimizer, EmaModel ema, long step, long seed)
             throws IOException {
         Safetensors.Writer w = Safetensors.writer().metadata("format", "pt")
-                .metadata(LowdimPolicy.CONFIG_METADATA, rawConfig.toYaml())
+                .metadata(TrainablePolicy.CONFIG_METADATA, rawConfig.toYaml())
                 .metadata(STEP_METADATA, Long.toString(step)).metadata(SEED_METADATA, Long.toString(seed));
         if (noiseLevelsDigest != null) {
             w.metadata(NOISE_LEVELS_METADATA, noiseLevelsDigest);
@@ -412,14 +412,20 @@ public final class Trainer {
 
     /**
      * The datasets of a config as training uses them: each file's validation split, then its first
-     * cotrain.dataset_max_train_episodes (or task.dataset.max_train_episodes) training demos in file order.
+     * cotrain.dataset_max_train_episodes (or task.dataset.max_train_episodes) training demos in file order. The
+     * low-dim arrays only (no camera frames), as the noise-level classifier and the demo lists need them.
      */
     public static List<LowDimDataset> loadDatasets(DatasetConfig d, CotrainConfig c) {
+        return loadDatasets(d, c, false);
+    }
+
+    /** The same, with each camera's frames (task.shape_meta's rgb keys) when {@code images}. */
+    public static List<LowDimDataset> loadDatasets(DatasetConfig d, CotrainConfig c, boolean images) {
         List<LowDimDataset> out = new ArrayList<>();
         for (int j = 0; j < d.paths().size(); j++) {
             Path path = d.paths().get(j);
-            LowDimDataset data = LowDimDataset.load(path, d.obsKeys(), -1, -1).withValidationSplit(d.valRatio(),
-                    d.seed());
+            LowDimDataset data = LowDimDataset.load(path, d.obsKeys(), images ? d.cameras() : List.of(), -1, -1)
+                    .withValidationSplit(d.valRatio(), d.seed());
             Integer max = c.datasetMaxTrainEpisodes() != null ? c.datasetMaxTrainEpisodes().get(j)
                     : d.maxTrainEpisodes();
             if (max != null && c.datasetMaxTrainEpisodes() != null && data.numTrainDemos() < max) {
@@ -447,6 +453,22 @@ public final class Trainer {
             return MixtureDataset.naturalWeights(datasets);
         }
         return d.weights().stream().mapToDouble(Double::doubleValue).toArray();
+    }
+
+    /** "; cameras image 96x96 (1.7 GiB of frames)" for an image mixture, else "". */
+    private static String describeCameras(MixtureDataset m) {
+        if (!m.hasImages()) {
+            return "";
+        }
+        long bytes = 0;
+        for (int j = 0; j < m.numDatasets(); j++) {
+            for (var c : m.dataset(j).cameras()) {
+                bytes += c.bytes();
+            }
+        }
+        return String.format(Locale.ROOT, "; cameras %s (%.2f GiB of uint8 frames)", String.join(", ",
+                m.cameras().stream().map(c -> c.key() + " " + c.height() + "x" + c.width()).toList()),
+                bytes / (double) (1L << 30));
     }
 
     private static String describeWeights(MixtureDataset m) {

@@ -31,7 +31,9 @@ class ConfigTest {
             Config config = Config.load(name);
             assertEquals("preset " + name, config.source());
             TrainConfig train = config.toTrainConfig();
-            assertEquals(16, train.horizon(), name);
+            // DP's push-T transformer configs: horizon 16 (low-dim), 10 (image)
+            assertEquals(train.isImage() ? 10 : 16, train.horizon(), name);
+            assertEquals(name.contains("image") ? PolicyKind.IMAGE : PolicyKind.LOWDIM, config.kind(), name);
         }
     }
 
@@ -53,7 +55,7 @@ class ConfigTest {
         assertEquals(new EmaConfig(0, 1.0, 0.75, 0.0, 0.9999), t.ema());
         assertEquals(new DataloaderConfig(256, 1, true), t.dataloader());
         assertEquals(new DataloaderConfig(256, 1, false), t.valDataloader());
-        assertEquals(new OptimizerConfig(1.0e-4, 1.0e-1, 0.9, 0.95), t.optimizer());
+        assertEquals(new OptimizerConfig(1.0e-4, 1.0e-1, 0.9, 0.95, 0), t.optimizer());
         assertEquals(LrSchedulerType.COSINE, t.training().lrScheduler());
         assertEquals(1000, t.training().lrWarmupSteps());
         assertEquals(42, t.training().seed());
@@ -79,6 +81,8 @@ class ConfigTest {
     void presetsHaveTheSameKeysInTheSameOrder() {
         assertEquals(List.copyOf(Config.load(Presets.PUSHT_LOWDIM_TRANSFORMER).keys()),
                 List.copyOf(Config.load(Presets.SMALL_CPU).keys()));
+        assertEquals(List.copyOf(Config.load(Presets.PUSHT_IMAGE_TRANSFORMER).keys()),
+                List.copyOf(Config.load(Presets.SMALL_CPU_IMAGE).keys()));
     }
 
     @Test
@@ -90,7 +94,8 @@ class ConfigTest {
         assertEquals("file " + file, config.source());
 
         ConfigException e = error(() -> Config.load("no_such_thing"));
-        assertEquals("no config file or preset named 'no_such_thing'; presets: pusht_lowdim_transformer, small_cpu",
+        assertEquals("no config file or preset named 'no_such_thing'; presets: pusht_lowdim_transformer, small_cpu,"
+                + " pusht_image_transformer, small_cpu_image",
                 e.getMessage());
     }
 
@@ -174,7 +179,7 @@ class ConfigTest {
         ConfigException e = error(() -> Config.fromYaml(yaml, "file x.yaml"));
         assertEquals("file x.yaml:\n  unknown key policy.model.n_layers; did you mean policy.model.n_layer?\n"
                 + "  missing key policy.model.n_layer\n"
-                + "  (every config has all the keys of the preset pusht_lowdim_transformer; copy a preset to start"
+                + "  (every low-dim config has all the keys of the preset pusht_lowdim_transformer; copy a preset to start"
                 + " one)", e.getMessage());
 
         String extra = preset() + "\nextra_key: 1\n";
@@ -192,7 +197,7 @@ class ConfigTest {
         ConfigException e = error(() -> Config.fromYaml(yaml, "file x.yaml"));
         assertEquals("file x.yaml:\n  unknown key ema_model; did you mean ema?\n  missing section ema\n"
                 + "  missing key training.seed\n"
-                + "  (every config has all the keys of the preset pusht_lowdim_transformer; copy a preset to start"
+                + "  (every low-dim config has all the keys of the preset pusht_lowdim_transformer; copy a preset to start"
                 + " one)", e.getMessage());
     }
 
@@ -238,7 +243,7 @@ class ConfigTest {
 
     @Test
     void toYamlRoundTripsToAnEqualConfig() {
-        for (String name : Presets.NAMES) {
+        for (String name : List.of(Presets.PUSHT_LOWDIM_TRANSFORMER, Presets.SMALL_CPU)) {
             Config c = Config.load(name, List.of("optimizer.betas=[0.8,0.9]", "exp_name='yes'", "obs_as_cond=false",
                     "task.dataset.path=[a.hdf5,b.hdf5]", "task.dataset.weights=[0.5,0.5]", "training.seed=-7",
                     "policy.noise_scheduler.beta_start=2.5e-5", "cotrain.max_grad_norm=1.0"));

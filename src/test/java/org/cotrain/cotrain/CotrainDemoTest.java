@@ -43,4 +43,20 @@ class CotrainDemoTest {
         assertEquals(first.get(0).result().successes(), second.get(0).result().successes());
         assertEquals(first.get(1).result().meanMaxCoverage(), second.get(1).result().meanMaxCoverage(), 0.0);
     }
+
+    /** With an image config (the GPU demo's kind): the data gets the frames and the policies see them. */
+    @Test
+    void imageConfigTrainsAndEvaluatesImagePolicies(@TempDir Path dir) throws Exception {
+        Path config = dir.resolve("tiny_image.yaml");
+        Files.writeString(config, org.cotrain.config.Config.load("small_cpu_image", List.of("policy.n_layer=1",
+                "policy.n_emb=16", "dataloader.batch_size=2")).toYaml());
+        CotrainDemo.Settings s = new CotrainDemo.Settings(dir, config.toString(), 2, 2, "source", null, 2, 1, 2, 0,
+                "cpu", 2);
+        assertTrue(s.images());
+        List<CotrainDemo.Outcome> outcomes = new CotrainDemo(s, new PrintStream(new ByteArrayOutputStream())).run();
+        assertEquals(2, outcomes.size());
+        assertEquals(1, outcomes.get(1).result().trials());
+        assertTrue(Files.exists(dir.resolve("data/target_2_seed0_img.hdf5")));
+        assertTrue(Files.readString(dir.resolve("cotrained/config.yaml")).contains("shape_meta"));
+    }
 }

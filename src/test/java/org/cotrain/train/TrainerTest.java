@@ -16,6 +16,7 @@ import org.cotrain.backend.Backends;
 import org.cotrain.config.Config;
 import org.cotrain.io.Safetensors;
 import org.cotrain.policy.LowdimPolicy;
+import org.cotrain.policy.Sampling;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -127,7 +128,7 @@ class TrainerTest {
         trainer(BimodalTask.config(data, "training.num_epochs=1", "training.max_train_steps=2",
                 "dataloader.batch_size=8", "policy.model.n_emb=32"), dir).run();
         try (LowdimPolicy policy = LowdimPolicy.load(dir.resolve(Trainer.CHECKPOINT), Backends.cpu())) {
-            policy.setSampling(LowdimPolicy.Sampling.ddim(4));
+            policy.setSampling(Sampling.ddim(4));
             policy.setSeed(1);
             float[][] actions = policy.predictAction(new float[][] {{0f, 0f}, {0f, 0f}});
             assertEquals(8, actions.length);
@@ -155,7 +156,7 @@ class TrainerTest {
         try (LowdimPolicy policy = LowdimPolicy.load(dir.resolve(Trainer.CHECKPOINT), Backends.cpu())) {
             assertEquals(2, policy.config().numDomains());
             assertEquals(2 + 2, policy.model().config().condDim());
-            policy.setSampling(LowdimPolicy.Sampling.ddim(2));
+            policy.setSampling(Sampling.ddim(2));
             policy.setSeed(0);
             float[][] target = policy.predictAction(new float[][] {{0f, 0f}, {0f, 0f}});
             policy.setSeed(0);
