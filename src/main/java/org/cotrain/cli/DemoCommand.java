@@ -1,6 +1,7 @@
 package org.cotrain.cli;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.cotrain.backend.Backends;
 import org.cotrain.cotrain.CotrainDemo;
@@ -47,6 +48,14 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "auto", description = "auto (GPU when there is one), cpu or cuda.")
     String device;
 
+    @Option(names = "--env-set", paramLabel = "KEY=VALUE", description = "A sandbox setting for the target and"
+            + " source environments alike (repeatable). Default on a CPU: the easier task "
+            + "reset.angle_range_deg=30 reset.block_min=176 reset.block_max=336; none with a GPU.")
+    List<String> envSet;
+
+    @Option(names = "--full-task", description = "On a CPU too: the full Push-T task (no --env-set defaults).")
+    boolean fullTask;
+
     @Option(names = "--config", paramLabel = "FILE|PRESET", description = "The policies' config (default small_cpu,"
             + " low-dim, on a CPU; pusht_image_transformer, from images, with a GPU); an image config (e.g."
             + " small_cpu_image) generates the data with frames.")
@@ -63,7 +72,8 @@ final class DemoCommand implements Callable<Integer> {
         d = new CotrainDemo.Settings(out, config != null ? config : d.preset(), realDemos != null ? realDemos : d.realDemos(),
                 simDemos != null ? simDemos : d.simDemos(), simEnv != null ? simEnv : d.simEnv(),
                 alpha != null ? alpha : d.alpha(), steps != null ? steps : d.trainSteps(),
-                trials != null ? trials : d.trials(), d.ddimSteps(), seed, d.device(), n);
+                trials != null ? trials : d.trials(), d.ddimSteps(), seed, d.device(), n,
+                envSet != null ? envSet : fullTask ? List.of() : d.envOverrides());
         if (d.realDemos() < 1 || d.simDemos() < 1 || d.trainSteps() < 1 || d.trials() < 1) {
             throw new IllegalArgumentException("--real-demos, --sim-demos, --steps and --trials must be >= 1");
         }

@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
 import org.cotrain.io.AtomicFiles;
 import org.cotrain.io.Json;
 import org.cotrain.sim.Wilson;
@@ -206,18 +208,20 @@ public final class SweepResults {
 
     /**
      * methods.md: per data size (the grid's report size first), one row per method and shift plus the real_only
-     * baseline, one column per alpha, each cell the mean success over seeds with the Wilson 95% interval of the
-     * pooled trials, and the best alpha of each row.
+     * baseline, one column per alpha: a table of success (the mean over seeds with the Wilson 95% interval of the
+     * pooled trials) and a table of mean max coverage, which still ranks policies that rarely reach the success
+     * threshold; each with the best alpha of each row.
      */
     public String methodsMarkdown(SweepGrid grid) {
         StringBuilder sb = new StringBuilder();
         SweepGrid.Eval e = grid.eval();
         sb.append("# Sweep ").append(grid.name()).append(": methods compared\n\n");
-        sb.append(String.format(Locale.ROOT, "Success rate on `%s`%s, %d matched trials per point (eval seed %d),"
-                        + " sampling %s; each cell: mean over seeds [Wilson 95%% interval of the pooled trials],"
-                        + " (seeds). `-`: not run yet.%n%n", e.env(), e.envOverrides().isEmpty() ? ""
-                        : " (" + String.join(" ", e.envOverrides()) + ")", e.trials(), e.seed(),
-                e.ddimSteps() != null ? "DDIM " + e.ddimSteps() + " steps" : "DDPM (the config's steps)"));
+        sb.append(String.format(Locale.ROOT, "On `%s`%s, %d matched trials per point (eval seed %d), sampling %s."
+                        + " Success: mean over seeds [Wilson 95%% interval of the pooled trials] (seeds). Coverage:"
+                        + " mean over episodes of the best coverage of the goal reached (seeds). `-`: not run yet.%n%n",
+                e.env(), e.envOverrides().isEmpty() ? "" : " (" + String.join(" ", e.envOverrides()) + ")",
+                e.trials(), e.seed(), e.ddimSteps() != null ? "DDIM " + e.ddimSteps() + " steps"
+                        : "DDPM (the config's steps)"));
         List<int[]> sizes = new ArrayList<>();
         sizes.add(new int[] {grid.reportRealDemos(), grid.reportSimDemos()});
         for (int r : grid.realDemos()) {
@@ -232,32 +236,42 @@ public final class SweepResults {
             Summary real = find(r, 0, "1", SweepGrid.REAL_ONLY, null);
             sb.append("Baseline ").append(SweepGrid.REAL_ONLY).append(String.format(Locale.ROOT, " (the first %d"
                     + " target demos alone): %s%n%n", r, real == null ? "not run yet"
-                    : real.cell() + " (" + real.seeds() + " seeds)"));
-            sb.append("| method | shift |");
-            for (SweepGrid.Alpha a : grid.alphas()) {
-                sb.append(" alpha ").append(a.natural() ? String.format(Locale.ROOT, "natural (%.3f)",
-                        a.at(r, s)) : a.label()).append(" |");
-            }
-            sb.append(" best | best - real_only |\n|---|---|");
-            sb.append("---|".repeat(grid.alphas().size())).append("---|---|\n");
-            for (String method : grid.methods().keySet()) {
-                for (String shift : grid.shifts()) {
-                    sb.append("| ").append(method).append(" | ").append(shift).append(" |");
-                    Summary best = null;
-                    for (SweepGrid.Alpha a : grid.alphas()) {
-                        Summary c = find(r, s, a.label(), method, shift);
-                        sb.append(' ').append(c == null ? "-" : c.cell() + " (" + c.seeds() + ")").append(" |");
-                        if (c != null && (best == null || c.meanSuccessRate() > best.meanSuccessRate())) best = c;
-                    }
-                    sb.append(' ').append(best == null ? "-" : String.format(Locale.ROOT, "%.3f at alpha %s",
-                            best.meanSuccessRate(), best.alphaLabel())).append(" | ");
-                    sb.append(best == null || real == null ? "-" : String.format(Locale.ROOT, "%+.3f",
-                            best.meanSuccessRate() - real.meanSuccessRate())).append(" |\n");
-                }
-            }
-            sb.append('\n');
+                    : real.cell() + String.format(Locale.ROOT, ", coverage %.3f (%d seeds)", real.meanMaxCoverage(),
+                            real.seeds())));
+            methodsTable(sb, grid, r, s, real, "success", Summary::meanSuccessRate, Summary::cell);
+            methodsTable(sb, grid, r, s, real, "coverage", Summary::meanMaxCoverage,
+                    c -> String.format(Locale.ROOT, "%.3f", c.meanMaxCoverage()));
         }
         return sb.toString();
+    }
+
+    /** One table of methodsMarkdown: a row per method and shift, a column per alpha, the best alpha and its gain. */
+    private void methodsTable(StringBuilder sb, SweepGrid grid, int r, int s, Summary real, String metric,
+                              ToDoubleFunction<Summary> value,
+                              Function<Summary, String> cell) {
+        sb.append("| ").append(metric).append(": method | shift |");
+        for (SweepGrid.Alpha a : grid.alphas()) {
+            sb.append(" alpha ").append(a.natural() ? String.format(Locale.ROOT, "natural (%.3f)", a.at(r, s))
+                    : a.label()).append(" |");
+        }
+        sb.append(" best | best - real_only |\n|---|---|");
+        sb.append("---|".repeat(grid.alphas().size())).append("---|---|\n");
+        for (String method : grid.methods().keySet()) {
+            for (String shift : grid.shifts()) {
+                sb.append("| ").append(method).append(" | ").append(shift).append(" |");
+                Summary best = null;
+                for (SweepGrid.Alpha a : grid.alphas()) {
+                    Summary c = find(r, s, a.label(), method, shift);
+                    sb.append(' ').append(c == null ? "-" : cell.apply(c) + " (" + c.seeds() + ")").append(" |");
+                    if (c != null && (best == null || value.applyAsDouble(c) > value.applyAsDouble(best))) best = c;
+                }
+                sb.append(' ').append(best == null ? "-" : String.format(Locale.ROOT, "%.3f at alpha %s",
+                        value.applyAsDouble(best), best.alphaLabel())).append(" | ");
+                sb.append(best == null || real == null ? "-" : String.format(Locale.ROOT, "%+.3f",
+                        value.applyAsDouble(best) - value.applyAsDouble(real))).append(" |\n");
+            }
+        }
+        sb.append('\n');
     }
 
     /** The summary row of this group, or null when none of its points has finished. */

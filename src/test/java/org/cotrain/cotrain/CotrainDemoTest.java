@@ -18,7 +18,7 @@ class CotrainDemoTest {
     @Test
     void runsEndToEndAndContinuesWhereItStopped(@TempDir Path dir) throws Exception {
         CotrainDemo.Settings s = new CotrainDemo.Settings(dir, "small_cpu", 3, 4, "source", null, 12, 3, 2, 0, "cpu",
-                2);
+                2, CotrainDemo.Settings.EASIER_TASK);
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         List<CotrainDemo.Outcome> first = new CotrainDemo(s, new PrintStream(log)).run();
         assertEquals(2, first.size());
@@ -28,6 +28,10 @@ class CotrainDemoTest {
             assertTrue(r.meanMaxCoverage() >= 0 && r.meanMaxCoverage() <= 1);
         }
         assertTrue(first.get(1).data().contains("alpha 0.429 (natural)"), first.get(1).data());
+        // The easier task's settings reach the data and the evaluation.
+        assertTrue(log.toString().contains("reset.angle_range_deg=30"), log.toString());
+        String eval = Files.readString(dir.resolve("real_only/eval.json"));
+        assertTrue(eval.replace(" ", "").contains("\"reset.angle_range_deg\":30,"), eval.substring(0, 400));
         for (String f : List.of("comparison.png", "results.json", "real_only/eval.json", "cotrained/eval.json",
                 "real_only/checkpoints/latest.safetensors", "videos/cotrained/episode_0.mp4")) {
             assertTrue(Files.size(dir.resolve(f)) > 0, f);
@@ -51,7 +55,7 @@ class CotrainDemoTest {
         Files.writeString(config, org.cotrain.config.Config.load("small_cpu_image", List.of("policy.n_layer=1",
                 "policy.n_emb=16", "dataloader.batch_size=2")).toYaml());
         CotrainDemo.Settings s = new CotrainDemo.Settings(dir, config.toString(), 2, 2, "source", null, 2, 1, 2, 0,
-                "cpu", 2);
+                "cpu", 2, List.of());
         assertTrue(s.images());
         List<CotrainDemo.Outcome> outcomes = new CotrainDemo(s, new PrintStream(new ByteArrayOutputStream())).run();
         assertEquals(2, outcomes.size());

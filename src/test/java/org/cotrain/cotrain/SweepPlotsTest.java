@@ -99,6 +99,9 @@ class SweepPlotsTest {
         assertTrue(md.contains("| domain | source | "), md);
         assertTrue(md.contains("alpha natural (0.020)"), md);
         assertTrue(md.contains(s.cell() + " (3)"), md);
+        // A coverage table beside each success table: every test row has coverage 0.5, so each best gains 0.
+        assertTrue(md.contains("| coverage: method | shift |"), md);
+        assertTrue(md.contains("| 0.500 (3) | 0.500 at alpha natural | +0.000 |"), md);
         assertTrue(md.contains("DDIM 16 steps"), md);
     }
 
