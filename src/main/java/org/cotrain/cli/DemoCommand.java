@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code cotrain demo}: the main job. Sandbox data, a real-only and a cotrained policy, a matched evaluation, the
- * comparison; about 10 minutes on two CPU cores (low-dim policies), a larger version with images with a GPU.
+ * comparison; about 6 minutes on two quiet CPU cores (low-dim policies), a larger version with images with a GPU.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Generate target and source demos, train a real-only and a cotrained policy, compare them.")
@@ -23,7 +23,7 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--real-demos", description = "Target demos |D_R| (default 20; 50 with a GPU).")
     Integer realDemos;
 
-    @Option(names = "--sim-demos", description = "Source demos |D_S| (default 200; 500 with a GPU).")
+    @Option(names = "--sim-demos", description = "Source demos |D_S| (default 500).")
     Integer simDemos;
 
     @Option(names = "--sim-env", description = "Source environment preset (default source).")
@@ -33,10 +33,10 @@ final class DemoCommand implements Callable<Integer> {
             + " |D_R|/(|D_R|+|D_S|)).")
     Double alpha;
 
-    @Option(names = "--steps", description = "Training steps per policy (default 6000; 20000 with a GPU).")
+    @Option(names = "--steps", description = "Training steps per policy (default 12000; 20000 with a GPU).")
     Long steps;
 
-    @Option(names = "--trials", description = "Evaluation episodes per policy (default 50; 100 with a GPU).")
+    @Option(names = "--trials", description = "Evaluation episodes per policy (default 100).")
     Integer trials;
 
     @Option(names = "--seed", defaultValue = "0", description = "Seed of data, training and evaluation.")
