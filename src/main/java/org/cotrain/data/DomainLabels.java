@@ -9,6 +9,17 @@ public final class DomainLabels {
 
     private DomainLabels() {}
 
+    /** The domain label a policy is given at inference: checked against its config's number of domains. */
+    public static int checkInferenceDomain(int domain, int numDomains) {
+        if (numDomains == 0) {
+            throw new IllegalStateException("setDomain: this policy is not domain conditioned");
+        }
+        if (domain < 0 || domain >= numDomains) {
+            throw new IllegalArgumentException("domain " + domain + " outside [0, " + numDomains + ")");
+        }
+        return domain;
+    }
+
     /**
      * (B, To, Do) observations to (B, To, Do + numDomains) with sample i's one-hot label domain[i] appended to each
      * of its steps.

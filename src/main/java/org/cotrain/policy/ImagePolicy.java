@@ -331,13 +331,7 @@ public final class ImagePolicy implements TrainablePolicy {
 
     /** The domain label given at inference when the policy is domain conditioned (default 0: the target data). */
     public void setDomain(int d) {
-        if (config.numDomains() == 0) {
-            throw new IllegalStateException("setDomain: this policy is not domain conditioned");
-        }
-        if (d < 0 || d >= config.numDomains()) {
-            throw new IllegalArgumentException("domain " + d + " outside [0, " + config.numDomains() + ")");
-        }
-        this.domain = d;
+        this.domain = DomainLabels.checkInferenceDomain(d, config.numDomains());
     }
 
     /**

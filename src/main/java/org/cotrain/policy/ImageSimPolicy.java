@@ -32,6 +32,7 @@ public final class ImageSimPolicy implements BatchPolicy {
                         + " (agent_pos, keypoints, state)");
             }
         }
+        PusherCommands.requirePusherActions(policy.config().actionDim());
         this.policy = policy;
         this.seed = seed;
     }
@@ -92,19 +93,6 @@ public final class ImageSimPolicy implements BatchPolicy {
         if (chunkListener != null) {
             chunkListener.accept(chunk, batch);
         }
-        float[] actions = policy.executedActions(chunk, batch);
-        int ta = c.nActionSteps();
-        if (c.actionDim() != 2) {
-            throw new IllegalArgumentException("the policy's action_dim is " + c.actionDim() + "; the sandbox commands"
-                    + " a pusher position (2)");
-        }
-        double[][][] out = new double[batch][ta][2];
-        for (int b = 0; b < batch; b++) {
-            for (int k = 0; k < ta; k++) {
-                out[b][k][0] = actions[(b * ta + k) * 2];
-                out[b][k][1] = actions[(b * ta + k) * 2 + 1];
-            }
-        }
-        return out;
+        return PusherCommands.of(policy.executedActions(chunk, batch), batch, c.nActionSteps());
     }
 }

@@ -190,13 +190,7 @@ public final class LowdimPolicy implements TrainablePolicy {
      * first dataset of training).
      */
     public void setDomain(int domain) {
-        if (config.numDomains() == 0) {
-            throw new IllegalStateException("setDomain: this policy is not domain conditioned");
-        }
-        if (domain < 0 || domain >= config.numDomains()) {
-            throw new IllegalArgumentException("domain " + domain + " outside [0, " + config.numDomains() + ")");
-        }
-        this.domain = domain;
+        this.domain = DomainLabels.checkInferenceDomain(domain, config.numDomains());
     }
 
     /** The seed of the sampling noise; each later call to predictAction draws fresh noise from it. */

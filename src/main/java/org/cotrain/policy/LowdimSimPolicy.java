@@ -24,6 +24,7 @@ public final class LowdimSimPolicy implements BatchPolicy {
         this.policy = policy;
         this.obsKeys = List.copyOf(obsKeys);
         this.seed = seed;
+        PusherCommands.requirePusherActions(policy.config().actionDim());
         for (String key : obsKeys) {
             if (key.equals("image")) {
                 throw new IllegalArgumentException("obs key 'image': this checkpoint conditions on images; low-dim"
@@ -75,20 +76,6 @@ public final class LowdimSimPolicy implements BatchPolicy {
         if (chunkListener != null) {
             chunkListener.accept(chunk, batch);
         }
-        float[] actions = policy.executedActions(chunk, batch);
-        int ta = policy.config().nActionSteps();
-        int da = policy.config().actionDim();
-        if (da != 2) {
-            throw new IllegalArgumentException("the policy's action_dim is " + da + "; the sandbox commands a pusher"
-                    + " position (2)");
-        }
-        double[][][] out = new double[batch][ta][2];
-        for (int b = 0; b < batch; b++) {
-            for (int k = 0; k < ta; k++) {
-                out[b][k][0] = actions[(b * ta + k) * 2];
-                out[b][k][1] = actions[(b * ta + k) * 2 + 1];
-            }
-        }
-        return out;
+        return PusherCommands.of(policy.executedActions(chunk, batch), batch, policy.config().nActionSteps());
     }
 }
