@@ -36,7 +36,31 @@ public record ModelConfig(int inputDim, int outputDim, int horizon, int nObsStep
         r.same(p + "n_obs_steps", modelObsSteps, "n_obs_steps", nObsSteps);
         int condDim = r.integer(p + "cond_dim", 0);
         r.same(p + "cond_dim", condDim, obsAsCond ? "obs_dim" : "0 (obs_as_cond is false)", obsAsCond ? obsDim : 0);
+        Denoiser t = readDenoiser(r, p, obsAsCond);
+        return new ModelConfig(inputDim, outputDim, modelHorizon, modelObsSteps, condDim, t.nLayer(), t.nHead(),
+                t.nEmb(), t.pDropEmb(), t.pDropAttn(), t.causalAttn(), t.timeAsCond(), obsAsCond, t.nCondLayers());
+    }
+
+    /**
+     * An image config's denoiser (DP's DiffusionTransformerHybridImagePolicy builds it): input_dim = output_dim =
+     * action_dim, cond_dim = the observation feature width (64 per camera + the low-dim keys), the rest from
+     * policy.n_layer, policy.n_head, ... .
+     */
+    static ModelConfig readImage(ConfigReader r, int horizon, int nObsSteps, int actionDim, int featureDim,
+                                 boolean obsAsCond) {
+        Denoiser t = readDenoiser(r, "policy.", obsAsCond);
+        return new ModelConfig(actionDim, actionDim, horizon, nObsSteps, obsAsCond ? featureDim : 0, t.nLayer(),
+                t.nHead(), t.nEmb(), t.pDropEmb(), t.pDropAttn(), t.causalAttn(), t.timeAsCond(), obsAsCond,
+                t.nCondLayers());
+    }
+
+    /** The transformer's own keys, under policy.model. (low-dim) or policy. (image) as DP's two configs put them. */
+    private record Denoiser(int nLayer, int nHead, int nEmb, double pDropEmb, double pDropAttn, boolean causalAttn,
+                            boolean timeAsCond, int nCondLayers) {}
+
+    private static Denoiser readDenoiser(ConfigReader r, String p, boolean obsAsCond) {
         int nLayer = r.integer(p + "n_layer", 1);
+        int nCondLayers = r.integer(p + "n_cond_layers", 0);
         int nHead = r.integer(p + "n_head", 1);
         int nEmb = r.integer(p + "n_emb", 1);
         if (nEmb % nHead != 0) {
@@ -52,36 +76,6 @@ public record ModelConfig(int inputDim, int outputDim, int horizon, int nObsStep
             // As in DP: without time_as_cond there are no condition tokens to put the observations in.
             throw r.invalid(p + "time_as_cond", "true when obs_as_cond is true", false);
         }
-        int nCondLayers = r.integer(p + "n_cond_layers", 0);
-        return new ModelConfig(inputDim, outputDim, modelHorizon, modelObsSteps, condDim, nLayer, nHead, nEmb,
-                pDropEmb, pDropAttn, causalAttn, timeAsCond, modelObsAsCond, nCondLayers);
-    }
-
-    /**
-     * An image config's denoiser (DP's DiffusionTransformerHybridImagePolicy builds it): input_dim = output_dim =
-     * action_dim, cond_dim = the observation feature width (64 per camera + the low-dim keys), the rest from
-     * policy.n_layer, policy.n_head, ... .
-     */
-    static ModelConfig readImage(ConfigReader r, int horizon, int nObsSteps, int actionDim, int featureDim,
-                                 boolean obsAsCond) {
-        String p = "policy.";
-        int nLayer = r.integer(p + "n_layer", 1);
-        int nCondLayers = r.integer(p + "n_cond_layers", 0);
-        int nHead = r.integer(p + "n_head", 1);
-        int nEmb = r.integer(p + "n_emb", 1);
-        if (nEmb % nHead != 0) {
-            throw r.invalid(p + "n_emb", "a multiple of " + p + "n_head (" + nHead + ")", (long) nEmb);
-        }
-        double pDropEmb = r.number(p + "p_drop_emb", 0, true, 1, false);
-        double pDropAttn = r.number(p + "p_drop_attn", 0, true, 1, false);
-        boolean causalAttn = r.bool(p + "causal_attn");
-        boolean timeAsCond = r.bool(p + "time_as_cond");
-        boolean modelObsAsCond = r.bool(p + "obs_as_cond");
-        r.same(p + "obs_as_cond", modelObsAsCond, "obs_as_cond", obsAsCond);
-        if (obsAsCond && !timeAsCond) {
-            throw r.invalid(p + "time_as_cond", "true when obs_as_cond is true", false);
-        }
-        return new ModelConfig(actionDim, actionDim, horizon, nObsSteps, obsAsCond ? featureDim : 0, nLayer, nHead,
-                nEmb, pDropEmb, pDropAttn, causalAttn, timeAsCond, obsAsCond, nCondLayers);
+        return new Denoiser(nLayer, nHead, nEmb, pDropEmb, pDropAttn, causalAttn, timeAsCond, nCondLayers);
     }
 }
