@@ -2,7 +2,7 @@
 //
 // These run on every (B*T, 1024) FFN activation of the denoiser, forward and backward, so they are hot on the CPU
 // backend. glibc's erff/expf/tanhf are scalar calls that stop the loops from vectorising, so the transcendental
-// functions below are branch-free, call-free float approximations the compiler turns into AVX2 code:
+// functions (cpu_common.h, shared with decoder_inference.cpp) are branch-free, call-free float approximations the compiler turns into AVX2 code:
 //   ct_expf_nonpos: exp(x) for x <= 0 (every exp here has a non-positive argument), ~2 ulp;
 //   ct_erff:        erf(x), the rational approximation of Eigen and XLA, absolute error about 2e-7.
 // Measured against float64 over [-30, 30]: GELU and Mish within 1e-6 of max(|y|, 1), their derivatives within
@@ -12,26 +12,6 @@
 #include "cpu_common.h"
 
 #include <string.h>
-
-// erf(x): x P(x^2) / Q(x^2) on [-4, 4] (erf is +-1 in float beyond), the approximation used by Eigen and XLA.
-static inline float ct_erff(float x) {
-    float xc = x < -4.0f ? -4.0f : x;
-    xc = xc > 4.0f ? 4.0f : xc;
-    float x2 = xc * xc;
-    float p = -2.72614225801306e-10f;
-    p = p * x2 + 2.77068142495902e-08f;
-    p = p * x2 + -2.10102402082508e-06f;
-    p = p * x2 + -5.69250639462346e-05f;
-    p = p * x2 + -7.34990630326855e-04f;
-    p = p * x2 + -2.95459980854025e-03f;
-    p = p * x2 + -1.60960333262415e-02f;
-    float q = -1.45660718464996e-05f;
-    q = q * x2 + -2.13374055278905e-04f;
-    q = q * x2 + -1.68282697438203e-03f;
-    q = q * x2 + -7.37332916720468e-03f;
-    q = q * x2 + -1.42647390514189e-02f;
-    return xc * p / q;
-}
 
 // ---- GELU: y = x Phi(x) = 0.5 x (1 + erf(x / sqrt 2)) -----------------------------------------------------------
 

@@ -46,4 +46,24 @@ static inline float ct_expf_nonpos(float x) {
     return x < lo ? 0.0f : y;
 }
 
+// erf(x): x P(x^2) / Q(x^2) on [-4, 4] (erf is +-1 in float beyond), the approximation used by Eigen and XLA.
+static inline float ct_erff(float x) {
+    float xc = x < -4.0f ? -4.0f : x;
+    xc = xc > 4.0f ? 4.0f : xc;
+    float x2 = xc * xc;
+    float p = -2.72614225801306e-10f;
+    p = p * x2 + 2.77068142495902e-08f;
+    p = p * x2 + -2.10102402082508e-06f;
+    p = p * x2 + -5.69250639462346e-05f;
+    p = p * x2 + -7.34990630326855e-04f;
+    p = p * x2 + -2.95459980854025e-03f;
+    p = p * x2 + -1.60960333262415e-02f;
+    float q = -1.45660718464996e-05f;
+    q = q * x2 + -2.13374055278905e-04f;
+    q = q * x2 + -1.68282697438203e-03f;
+    q = q * x2 + -7.37332916720468e-03f;
+    q = q * x2 + -1.42647390514189e-02f;
+    return xc * p / q;
+}
+
 #endif

@@ -162,6 +162,10 @@ int ct_matmul_skinny_set_isa(int max_level) {
     return isa_in_use;
 }
 
+int ct_matmul_skinny_isa() {
+    return isa_in_use;
+}
+
 void ct_matmul_skinny_nt(const float* a, const float* w, const float* bias, float* c, int m, int n, int k,
                          float alpha, float beta, bool parallel) {
     // a: (M, K), w: (N, K), bias: (N) or NULL, c: (M, N)

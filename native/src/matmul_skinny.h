@@ -11,4 +11,7 @@ void ct_matmul_skinny_nt(const float* a, const float* w, const float* bias, floa
 // has), or to what the CPU has when max_level < 0; returns the level now in use (see ct_matmul_set_isa).
 int ct_matmul_skinny_set_isa(int max_level);
 
+// The level in use (also by decoder_inference.cpp's products).
+int ct_matmul_skinny_isa();
+
 #endif

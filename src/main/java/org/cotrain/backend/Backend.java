@@ -1,6 +1,7 @@
 package org.cotrain.backend;
 
 import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
 import org.cotrain.tensor.DType;
 import org.cotrain.tensor.Device;
 import org.cotrain.tensor.Tensor;
@@ -203,6 +204,18 @@ public interface Backend extends AutoCloseable {
     void attentionBackward(Tensor dout, Tensor q, Tensor k, Tensor v, Tensor mask, Tensor out, Tensor lse, Tensor dq,
                            Tensor dk, Tensor dv, int b, int nh, int tq, int tk, int hs, float scale, boolean causal,
                            float pDrop, long seed, long offset);
+
+    // ---- decoder_inference.h --------------------------------------------------------------------------------------
+
+    /** packed &lt;- rows [row0, row0 + rows) of w (N, K) in panels of 32 output columns (ct_pack_panels). */
+    void packPanels(Tensor w, Tensor packed, int row0, int rows, int k);
+
+    /**
+     * One decoder layer's evaluation forward, x (B, T, C) overwritten; params: the CT_DEC_PARAMS device pointers of
+     * decoder_inference.h, in its order.
+     */
+    void decoderLayerInference(Tensor x, Tensor memory, PointerPointer<?> params, Tensor memoryMask, boolean causal,
+                               int b, int t, int s, int c, int nh, float eps, Tensor workspace);
 
     // ---- spatial_softmax.h ----------------------------------------------------------------------------------------
 

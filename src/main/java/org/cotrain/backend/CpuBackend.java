@@ -8,6 +8,7 @@ import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
 import org.cotrain.nativelib.CpuKernels;
 import org.cotrain.tensor.DType;
 import org.cotrain.tensor.Device;
@@ -316,6 +317,19 @@ public final class CpuBackend implements Backend {
     @Override
     public void emaUpdate(Tensor ema, Tensor param, float decay) {
         ct_ema_update_cpu(ema.data(), param.data(), ema.numel(), decay);
+    }
+
+    @Override
+    public void packPanels(Tensor w, Tensor packed, int row0, int rows, int k) {
+        ct_pack_panels_cpu(w.data(), packed.data(), row0, rows, k);
+    }
+
+    @Override
+    public void decoderLayerInference(Tensor x, Tensor memory, PointerPointer<?> params, Tensor memoryMask,
+                                      boolean causal, int b, int t, int s, int c, int nh, float eps,
+                                      Tensor workspace) {
+        ct_decoder_layer_inference_cpu(x.data(), ptr(memory), params, ptr(memoryMask), causal ? 1 : 0,
+                b, t, s, c, nh, eps, workspace.data());
     }
 
     @Override

@@ -21,6 +21,7 @@ import org.bytedeco.cuda.global.cublas;
 import org.bytedeco.cuda.global.cudnn;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.LongPointer;
@@ -745,6 +746,19 @@ public final class CudaBackend implements Backend {
     @Override
     public void emaUpdate(Tensor ema, Tensor param, float decay) {
         check(ct_ema_update_cuda(ema.data(), param.data(), ema.numel(), decay, stream), "ema_update");
+    }
+
+    @Override
+    public void packPanels(Tensor w, Tensor packed, int row0, int rows, int k) {
+        check(ct_pack_panels_cuda(w.data(), packed.data(), row0, rows, k, stream), "pack_panels");
+    }
+
+    @Override
+    public void decoderLayerInference(Tensor x, Tensor memory, PointerPointer<?> params, Tensor memoryMask,
+                                      boolean causal, int b, int t, int s, int c, int nh, float eps,
+                                      Tensor workspace) {
+        check(ct_decoder_layer_inference_cuda(x.data(), ptr(memory), params, ptr(memoryMask), causal ? 1 : 0, b, t, s,
+                c, nh, eps, workspace.data(), stream), "decoder_layer_inference");
     }
 
     @Override

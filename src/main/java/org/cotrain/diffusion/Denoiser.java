@@ -15,4 +15,19 @@ public interface Denoiser {
      * @param out       (B, H, Da) the prediction
      */
     void predict(Tensor sample, Tensor timesteps, Tensor cond, Tensor out);
+
+    /**
+     * Opened by the samplers before the steps of one sampling call at batch size batch and closed after them. The
+     * weights do not change in between, so a denoiser may prepare them once per call (TransformerForDiffusion packs
+     * its decoder's weights for the fused CPU layer). The default prepares nothing.
+     */
+    default Session beginSampling(int batch) {
+        return () -> { };
+    }
+
+    /** What {@link #beginSampling} holds open. */
+    interface Session extends AutoCloseable {
+        @Override
+        void close();
+    }
 }

@@ -173,16 +173,18 @@ public final class DiffusionSampler implements AutoCloseable {
         Tensor x = trajectoryA;     // x_t, (B, H, Da)
         Tensor next = trajectoryB;  // x_prev, (B, H, Da)
         Ops.randNormal(x, seed, offset);
-        for (int k = 0; k < timesteps.length; k++) {
-            if (keep != null) {
-                applyCondition(keep, x);
+        try (Denoiser.Session ignored = denoiser.beginSampling(batchSize)) {
+            for (int k = 0; k < timesteps.length; k++) {
+                if (keep != null) {
+                    applyCondition(keep, x);
+                }
+                denoiser.predict(x, modelTimesteps[k], cond, modelOutput);
+                noiseScheduler.step(modelOutput, stepTimesteps[k], prevTimesteps[k], x, null, seed,
+                        offset + (k + 1L) * n, next);
+                Tensor swap = x;
+                x = next;
+                next = swap;
             }
-            denoiser.predict(x, modelTimesteps[k], cond, modelOutput);
-            noiseScheduler.step(modelOutput, stepTimesteps[k], prevTimesteps[k], x, null, seed,
-                    offset + (k + 1L) * n, next);
-            Tensor swap = x;
-            x = next;
-            next = swap;
         }
         if (keep != null) {
             applyCondition(keep, x);

@@ -2,6 +2,7 @@ package org.cotrain.nativelib;
 
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.annotation.Cast;
 import org.bytedeco.javacpp.annotation.Platform;
 
@@ -18,7 +19,8 @@ import org.bytedeco.javacpp.annotation.Platform;
                 "cotrain/activation.h", "cotrain/layernorm.h", "cotrain/softmax.h", "cotrain/dropout.h",
                 "cotrain/embedding.h", "cotrain/reduce.h", "cotrain/optim.h", "cotrain/attention.h",
                 "cotrain/spatial_softmax.h", "cotrain/ddpm.h", "cotrain/permute.h", "cotrain/ambient.h",
-                "cotrain/bce.h", "cotrain/conv2d.h", "cotrain/maxpool.h", "cotrain/groupnorm.h", "cotrain/image.h"},
+                "cotrain/bce.h", "cotrain/conv2d.h", "cotrain/maxpool.h", "cotrain/groupnorm.h", "cotrain/image.h",
+                "cotrain/decoder_inference.h"},
         link = "cotrain_cpu")
 public final class CpuKernels {
     private CpuKernels() {}
@@ -144,6 +146,18 @@ public final class CpuKernels {
                                                 float biasCorrection1, float biasCorrection2, float gradScale);
     public static native void ct_ema_update_cpu(@Cast("float*") Pointer ema, @Cast("const float*") Pointer param,
                                                 long n, float decay);
+
+    // decoder_inference.h
+    public static native long ct_packed_panels_size(int rows, int k);
+    public static native void ct_pack_panels_cpu(@Cast("const float*") Pointer w, @Cast("float*") Pointer packed,
+                                                 int row0, int rows, int k);
+    public static native long ct_decoder_layer_workspace_size(int b, int t, int s, int c);
+    public static native void ct_decoder_layer_inference_cpu(@Cast("float*") Pointer x,
+                                                             @Cast("const float*") Pointer memory,
+                                                             @Cast("const float* const*") PointerPointer<?> params,
+                                                             @Cast("const float*") Pointer memoryMask, int causal,
+                                                             int b, int t, int s, int c, int nh, float eps,
+                                                             @Cast("float*") Pointer workspace);
 
     // attention.h
     public static native void ct_attention_forward_cpu(@Cast("const float*") Pointer q, @Cast("const float*") Pointer k,

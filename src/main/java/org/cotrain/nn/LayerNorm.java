@@ -31,6 +31,14 @@ public final class LayerNorm implements AutoCloseable {
         return List.of(weight, bias);
     }
 
+    Parameter weight() {
+        return weight;
+    }
+
+    Parameter bias() {
+        return bias;
+    }
+
     /** x (..., C) -> y (..., C), a buffer of this layer; mean and rstd per row are kept for the backward. */
     public Tensor forward(Tensor x) {
         try (OpProfile.Scope ignored = OpProfile.scope(OpProfile.Family.NORM, x.backend())) {

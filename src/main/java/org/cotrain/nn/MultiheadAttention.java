@@ -97,6 +97,22 @@ public final class MultiheadAttention implements AutoCloseable {
         return ps;
     }
 
+    Parameter inProjWeight() {
+        return inProjWeight;
+    }
+
+    Parameter inProjBias() {
+        return inProjBias;
+    }
+
+    Linear outProj() {
+        return outProj;
+    }
+
+    int numHeads() {
+        return nh;
+    }
+
     /**
      * Attention of x (B, T, C) to memory (B, S, C), or to itself when memory is null. mask: additive (T, S) or null;
      * causal: key j visible to query i only when j <= i. Dropout on the attention weights in training. Returns

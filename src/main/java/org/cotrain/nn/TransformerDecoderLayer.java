@@ -19,6 +19,8 @@ import org.cotrain.tensor.Tensor;
  * are prefix + "self_attn.*", "multihead_attn.*", "linear1.*", "linear2.*", "norm1.*", "norm2.*", "norm3.*".
  */
 public final class TransformerDecoderLayer implements AutoCloseable {
+    private final Backend backend;
+    private final String prefix;
     private final int c;
     private final MultiheadAttention selfAttn;
     private final MultiheadAttention crossAttn;
@@ -41,9 +43,12 @@ public final class TransformerDecoderLayer implements AutoCloseable {
     private final Buffer dNorm;     // (B, T, C)
 
     private Tensor hidden;          // linear1's output (B, T, 4C), GELU's input
+    private PackedDecoderLayer packed; // the fused evaluation forward's weights, made by the first packForInference
 
     public TransformerDecoderLayer(Backend backend, String prefix, int nEmb, int nHead, float pDrop,
                                    DropoutSites sites) {
+        this.backend = backend;
+        this.prefix = prefix;
         this.c = nEmb;
         this.selfAttn = new MultiheadAttention(backend, prefix + "self_attn", nEmb, nHead, pDrop, sites.next());
         this.dropout1 = new Dropout(backend, pDrop, sites.next());
@@ -99,6 +104,30 @@ public final class TransformerDecoderLayer implements AutoCloseable {
         return y;
     }
 
+    /**
+     * Copies the current weights into the layout of the fused evaluation forward ({@link #forwardInference}); call
+     * again whenever they may have changed (the sampler does, once per sampling call).
+     */
+    public void packForInference() {
+        if (packed == null) {
+            packed = new PackedDecoderLayer(backend, prefix + "(fused)", c, selfAttn.numHeads());
+        }
+        packed.pack(selfAttn, crossAttn, linear1, linear2, norm1, norm2, norm3);
+    }
+
+    /**
+     * The evaluation forward (no dropout) in one native call (decoder_inference.h), with the weights of the last
+     * {@link #packForInference}: x (B, T, C) is overwritten with the layer's output. Same math as
+     * {@code forward(x, memory, causal, memoryMask, false, seed)}, summed in another order (equal to float rounding);
+     * no backward.
+     */
+    public void forwardInference(Tensor x, Tensor memory, boolean causal, Tensor memoryMask) {
+        if (packed == null) {
+            throw new IllegalStateException("decoder layer: forwardInference before packForInference");
+        }
+        packed.forward(x, memory, memoryMask, causal);
+    }
+
     /** dx = d/dx of the layer given dout (dx is overwritten, and must not be dout); dmemory += d/dmemory. */
     public void backward(Tensor dout, Tensor dx, Tensor dmemory) {
         if (hidden == null) {
@@ -148,5 +177,8 @@ public final class TransformerDecoderLayer implements AutoCloseable {
         dHidden.close();
         dHidden2.close();
         dNorm.close();
+        if (packed != null) {
+            packed.close();
+        }
     }
 }

@@ -60,6 +60,11 @@ public final class TransformerForDiffusion implements Denoiser, AutoCloseable {
      * trained.
      */
     public static final String DUMMY_VARIABLE = "_dummy_variable";
+    /**
+     * At most this many sample tokens (batch x T) take the fused decoder layer in sampling: the products of that
+     * kernel are made for a few rows; above, OpenBLAS's blocked GEMMs win.
+     */
+    public static final int FUSED_MAX_ROWS = 64;
 
     private final Backend backend;
     private final TransformerForDiffusionConfig config;
@@ -111,6 +116,7 @@ public final class TransformerForDiffusion implements Denoiser, AutoCloseable {
     private boolean hasCond;
     private Tensor lastSampleGrad;
     private Tensor lastCondGrad;
+    private boolean fusedDecoder;      // inside a sampling session: the decoder layers' fused forward
     private Tensor lastMemory;         // (B, Tc, C) or null (BERT variant)
     private Tensor lastFinal;          // (B, horizon, C): the trunk's output before ln_f
 
@@ -330,12 +336,38 @@ public final class TransformerForDiffusion implements Denoiser, AutoCloseable {
             Tensor sum = sampleSum.get(b, tokens, c);
             Ops.addBroadcast(inEmb, posEmb.value().view(tokens, c), sum);
             x = dropSample.forward(sum, training, seed);
-            for (TransformerDecoderLayer layer : decoderLayers) {
-                x = layer.forward(x, memory, config.causalAttn(), memoryMask, training, seed);
+            if (fusedDecoder && !training && b * tokens <= FUSED_MAX_ROWS) {
+                for (TransformerDecoderLayer layer : decoderLayers) {
+                    layer.forwardInference(x, memory, config.causalAttn(), memoryMask); // in place: x is sum
+                }
+            } else {
+                for (TransformerDecoderLayer layer : decoderLayers) {
+                    x = layer.forward(x, memory, config.causalAttn(), memoryMask, training, seed);
+                }
             }
         }
         lastFinal = x;
         return head.forward(lnF.forward(x));
+    }
+
+    /**
+     * Denoiser: while the session is open, evaluation forwards of at most {@link #FUSED_MAX_ROWS} sample tokens run
+     * each decoder layer as one native call (decoder_inference.h) with its weights packed here, once: the sampling
+     * of one action chunk at batch 1 spends most of its time in the decoder's small ops otherwise. CPU backend
+     * only: the CUDA version of the fused layer has not run on a GPU yet, and there the whole step is one CUDA graph
+     * anyway.
+     */
+    @Override
+    public Session beginSampling(int batch) {
+        if (!config.timeAsCond() || decoderLayers.isEmpty() || batch * tokens > FUSED_MAX_ROWS
+                || !"cpu".equals(backend.name())) {
+            return () -> { };
+        }
+        for (TransformerDecoderLayer layer : decoderLayers) {
+            layer.packForInference();
+        }
+        fusedDecoder = true;
+        return () -> fusedDecoder = false;
     }
 
     /**

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.cotrain.backend.Backend;
+import org.cotrain.diffusion.Denoiser;
 import org.cotrain.io.Safetensors;
 import org.cotrain.nn.Parameter;
 import org.cotrain.ops.OpTesting;
@@ -97,6 +98,12 @@ class TransformerForDiffusionParityTest {
                 model.predict(sample, timesteps, cond, predicted);
                 double evalErr = OpTesting.relativeError(predicted.toFloatArray(), f.floats("output"));
                 assertTrue(evalErr < FORWARD_TOL, variant + ": predict relative error " + evalErr);
+                // and inside a sampling session, where the CPU runs each decoder layer as one fused call
+                try (Denoiser.Session ignored = model.beginSampling(sample.dim(0))) {
+                    model.predict(sample, timesteps, cond, predicted);
+                }
+                double fusedErr = OpTesting.relativeError(predicted.toFloatArray(), f.floats("output"));
+                assertTrue(fusedErr < FORWARD_TOL, variant + ": predict while sampling relative error " + fusedErr);
                 return new Errors(outErr, evalErr, worst, worstName, sampleErr, condErr);
             }
         } finally {
@@ -299,6 +306,9 @@ class TransformerForDiffusionParityTest {
             model.loadWeights(f);
             model.forward(sample, timesteps, cond, true, 1L);
             model.backward(g);
+            try (Denoiser.Session ignored = model.beginSampling(sample.dim(0))) { // packs the decoder's weights
+                model.forward(sample, timesteps, cond, false, 0L);
+            }
             assertTrue(cpu.liveBytes() > before);
         }
         assertEquals(before, cpu.liveBytes(), "every activation, gradient and mask freed");

@@ -1,0 +1,290 @@
+// decoder_inference.cpp: CPU version of decoder_inference.h, one decoder layer's evaluation forward in one parallel
+// region.
+//
+// Why: a batch-1 denoising step of DP-T runs 8 layers of ~25 ops on (16, 256) activations. Called one at a time
+// (nn/TransformerDecoderLayer.java), each op paid a JNI call, its Java checks and a parallel region of its own, and
+// the small ones ran on one thread while the other waited: 30% of the step was that wait (benchmarks/RESULTS.md).
+// Here the threads stay together for the whole layer and meet at a barrier between its 11 phases.
+//
+// The products (M = B T rows, at most a few dozen) use weights packed in panels of CT_PANEL = 32 output columns
+// (ct_pack_panels_cpu): a tile of MR rows x 32 columns keeps MR x 32 / lanes vector accumulators; for every k it
+// loads the panel's 32 weights (contiguous) and broadcasts MR elements of A, so the weights stream once per tile in
+// address order and no accumulator needs a horizontal sum (the in-place kernel of matmul_skinny.cpp, which reads W
+// (N, K) as it lies, spends a third of its time in those sums). Each thread owns whole panels, and every output is
+// one thread's sum in k order: the same bits for any thread count.
+//
+// Builds: AVX-512 (8 x 32 tiles, 16 accumulators of 16 lanes), AVX2+FMA (2 x 32, 8 of 8 lanes) and baseline x86-64,
+// picked at run time by the same switch as the skinny kernel (ct_matmul_set_isa).
+#include "cotrain/decoder_inference.h"
+#include "cpu_common.h"
+#include "matmul_skinny.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <vector>
+
+#pragma GCC diagnostic ignored "-Wpsabi"  // wide vectors by value only between always-inlined helpers
+
+typedef float v8sf __attribute__((vector_size(32)));
+typedef float v16sf __attribute__((vector_size(64)));
+
+#define CT_INLINE static inline __attribute__((always_inline))
+
+namespace {
+
+enum Epilogue { STORE, GELU, ADD };  // c = v, c = gelu(v), c += v, with v = a W^T + bias
+
+template <typename V>
+CT_INLINE V load(const float* p) {
+    V v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+// c[i][j] (op)= sum_k a[i][k] panel[k][j] + bias[j] for i < MR, j < cols; a: (MR, K) with row stride k;
+// panel: (K, CT_PANEL); c: row stride ldc.
+template <typename V, int MR, int E>
+CT_INLINE void panel_tile(const float* a, int k, const float* panel, const float* bias, float* c, int ldc, int cols) {
+    constexpr int L = sizeof(V) / sizeof(float), NV = CT_PANEL / L;
+    V acc[MR][NV];
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NV; j++) acc[i][j] = V{};
+    for (int kk = 0; kk < k; kk++) {
+        V w[NV];
+        for (int j = 0; j < NV; j++) w[j] = load<V>(panel + (int64_t)kk * CT_PANEL + j * L);
+        for (int i = 0; i < MR; i++) {
+            const float ai = a[(int64_t)i * k + kk];
+            for (int j = 0; j < NV; j++) acc[i][j] += ai * w[j];
+        }
+    }
+    for (int i = 0; i < MR; i++) {
+        float row[CT_PANEL];
+        memcpy(row, acc[i], sizeof row);
+        float* ci = c + (int64_t)i * ldc;
+        for (int j = 0; j < cols; j++) {
+            float v = row[j] + bias[j];
+            if (E == GELU) v = 0.5f * v * (1.0f + ct_erff(v * 0.70710678118654752f));
+            if (E == ADD) {
+                ci[j] += v;
+            } else {
+                ci[j] = v;
+            }
+        }
+    }
+}
+
+// This thread's panels of c (m, n) (op)= a (m, k) W^T + bias, W packed; c dense (row stride n).
+template <typename V, int MR, int E>
+CT_INLINE void panel_product(const float* a, int m, int k, const float* packed, const float* bias, float* c, int n,
+                             int thread, int threads) {
+    const int panels = (n + CT_PANEL - 1) / CT_PANEL;
+    const int p0 = (int)((int64_t)panels * thread / threads), p1 = (int)((int64_t)panels * (thread + 1) / threads);
+    for (int p = p0; p < p1; p++) {
+        const int n0 = p * CT_PANEL;
+        const int cols = n - n0 < CT_PANEL ? n - n0 : CT_PANEL;
+        const float* panel = packed + (int64_t)p * k * CT_PANEL;
+        for (int m0 = 0; m0 < m; m0 += MR) {
+            const float* am = a + (int64_t)m0 * k;
+            float* cm = c + (int64_t)m0 * n + n0;
+#define CT_TILE_CASE(R) \
+    case R: panel_tile<V, (R <= MR ? R : MR), E>(am, k, panel, bias + n0, cm, n, cols); break;
+            switch (m - m0 < MR ? m - m0 : MR) {
+                CT_TILE_CASE(1) CT_TILE_CASE(2) CT_TILE_CASE(3) CT_TILE_CASE(4)
+                CT_TILE_CASE(5) CT_TILE_CASE(6) CT_TILE_CASE(7) CT_TILE_CASE(8)
+            }
+#undef CT_TILE_CASE
+        }
+    }
+}
+
+// This thread's rows of y = layer_norm(x) * w + b, the arithmetic of ct_layernorm_forward_cpu.
+CT_INLINE void norm_rows(const float* x, const float* w, const float* b, float* y, int rows, int c, float eps,
+                         int thread, int threads) {
+    const int r0 = (int)((int64_t)rows * thread / threads), r1 = (int)((int64_t)rows * (thread + 1) / threads);
+    for (int r = r0; r < r1; r++) {
+        const float* xr = x + (int64_t)r * c;
+        float* yr = y + (int64_t)r * c;
+        double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+        for (int i = 0; i < c; i++) sum += xr[i];
+        const double mean = sum / c;
+        double sq = 0.0;
+#pragma omp simd reduction(+ : sq)
+        for (int i = 0; i < c; i++) {
+            const double d = xr[i] - mean;
+            sq += d * d;
+        }
+        const float mf = (float)mean, sf = (float)(1.0 / sqrt(sq / c + (double)eps));
+        for (int i = 0; i < c; i++) yr[i] = (xr[i] - mf) * sf * w[i] + b[i];
+    }
+}
+
+// One query row of attention without dropout, the arithmetic of attention.cpp's forward_row: keys j < jend at
+// k0 + j * kstride, values at v0 + j * vstride; s: (jend) scratch; oi: (HS) output.
+CT_INLINE void attend_row(const float* qi, const float* k0, int64_t kstride, const float* v0, int64_t vstride,
+                          const float* mask_row, int jend, int hs, float scale, float* s, float* oi) {
+    float maxval = -INFINITY;
+    for (int j = 0; j < jend; j++) {
+        const float* kj = k0 + j * kstride;
+        float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+        for (int d = 0; d < hs; d++) dot += qi[d] * kj[d];
+        float sj = scale * dot;
+        if (mask_row) sj += mask_row[j];
+        s[j] = sj;
+        if (sj > maxval) maxval = sj;
+    }
+    for (int d = 0; d < hs; d++) oi[d] = 0.0f;
+    if (maxval == -INFINITY) return;  // every key masked: no distribution, output 0
+    double sum = 0.0;
+    for (int j = 0; j < jend; j++) {
+        const float e = expf(s[j] - maxval);
+        s[j] = e;
+        sum += e;
+    }
+    const float norm = (float)(1.0 / sum);
+    for (int j = 0; j < jend; j++) {
+        if (s[j] == 0.0f) continue;
+        const float w = s[j] * norm;
+        const float* vj = v0 + j * vstride;
+#pragma omp simd
+        for (int d = 0; d < hs; d++) oi[d] += w * vj[d];
+    }
+}
+
+struct LayerArgs {
+    float* x;
+    const float* memory;
+    const float* const* p;
+    const float* mask;
+    int causal, b, t, s, c, nh;
+    float eps;
+    float* ws;
+};
+
+// The whole layer, run by every thread of the region; phases separated by barriers.
+template <typename V, int MR>
+CT_INLINE void layer_body(const LayerArgs& A, int th, int nth) {
+    const int c = A.c, rows = A.b * A.t, mrows = A.b * A.s, hs = c / A.nh;
+    const float* const* p = A.p;
+    float* x = A.x;
+    // workspace, 10 rows C + 2 mrows C floats
+    float* ln = A.ws;                        // (B T, C)
+    float* qkv = ln + (int64_t)rows * c;     // (B T, 3C)
+    float* att = qkv + (int64_t)rows * 3 * c;  // (B T, C) heads merged
+    float* q = att + (int64_t)rows * c;      // (B T, C)
+    float* hidden = q + (int64_t)rows * c;   // (B T, 4C)
+    float* kv = hidden + (int64_t)rows * 4 * c;  // (B S, 2C)
+    const float scale = (float)(1.0 / sqrt((double)hs));
+    std::vector<float> scores((size_t)(A.t > A.s ? A.t : A.s) + 1);
+    const int64_t heads_rows = (int64_t)A.b * A.nh * A.t;  // attention work items (b, h, i)
+    const int64_t a0 = heads_rows * th / nth, a1 = heads_rows * (th + 1) / nth;
+
+    // 1. norm1; the memory's keys and values
+    norm_rows(x, p[CT_DEC_NORM1_W], p[CT_DEC_NORM1_B], ln, rows, c, A.eps, th, nth);
+    if (mrows > 0) {
+        panel_product<V, MR, STORE>(A.memory, mrows, c, p[CT_DEC_CROSS_KV_P], p[CT_DEC_CROSS_IN_B] + c, kv, 2 * c,
+                                    th, nth);
+    }
+#pragma omp barrier
+    // 2. q, k, v of the self-attention
+    panel_product<V, MR, STORE>(ln, rows, c, p[CT_DEC_SELF_IN_P], p[CT_DEC_SELF_IN_B], qkv, 3 * c, th, nth);
+#pragma omp barrier
+    // 3. self-attention, one (b, h, i) row at a time
+    for (int64_t r = a0; r < a1; r++) {
+        const int bi = (int)(r / ((int64_t)A.nh * A.t)), h = (int)(r / A.t % A.nh), i = (int)(r % A.t);
+        const float* base = qkv + (int64_t)bi * A.t * 3 * c + h * hs;
+        const int jend = A.causal ? (i + 1 < A.t ? i + 1 : A.t) : A.t;
+        attend_row(base + (int64_t)i * 3 * c, base + c, 3 * c, base + 2 * c, 3 * c, nullptr, jend, hs, scale,
+                   scores.data(), att + ((int64_t)bi * A.t + i) * c + h * hs);
+    }
+#pragma omp barrier
+    // 4. x += out_proj(attention)
+    panel_product<V, MR, ADD>(att, rows, c, p[CT_DEC_SELF_OUT_P], p[CT_DEC_SELF_OUT_B], x, c, th, nth);
+#pragma omp barrier
+    // 5. norm2
+    norm_rows(x, p[CT_DEC_NORM2_W], p[CT_DEC_NORM2_B], ln, rows, c, A.eps, th, nth);
+#pragma omp barrier
+    // 6. q of the cross-attention
+    panel_product<V, MR, STORE>(ln, rows, c, p[CT_DEC_CROSS_Q_P], p[CT_DEC_CROSS_IN_B], q, c, th, nth);
+#pragma omp barrier
+    // 7. cross-attention to the memory
+    for (int64_t r = a0; r < a1; r++) {
+        const int bi = (int)(r / ((int64_t)A.nh * A.t)), h = (int)(r / A.t % A.nh), i = (int)(r % A.t);
+        const float* kb = kv + (int64_t)bi * A.s * 2 * c + h * hs;
+        attend_row(q + ((int64_t)bi * A.t + i) * c + h * hs, kb, 2 * c, kb + c, 2 * c,
+                   A.mask ? A.mask + (int64_t)i * A.s : nullptr, A.s, hs, scale, scores.data(),
+                   att + ((int64_t)bi * A.t + i) * c + h * hs);
+    }
+#pragma omp barrier
+    // 8. x += out_proj(cross-attention)
+    panel_product<V, MR, ADD>(att, rows, c, p[CT_DEC_CROSS_OUT_P], p[CT_DEC_CROSS_OUT_B], x, c, th, nth);
+#pragma omp barrier
+    // 9. norm3
+    norm_rows(x, p[CT_DEC_NORM3_W], p[CT_DEC_NORM3_B], ln, rows, c, A.eps, th, nth);
+#pragma omp barrier
+    // 10. hidden = gelu(linear1)
+    panel_product<V, MR, GELU>(ln, rows, c, p[CT_DEC_LINEAR1_P], p[CT_DEC_LINEAR1_B], hidden, 4 * c, th, nth);
+#pragma omp barrier
+    // 11. x += linear2(hidden)
+    panel_product<V, MR, ADD>(hidden, rows, 4 * c, p[CT_DEC_LINEAR2_P], p[CT_DEC_LINEAR2_B], x, c, th, nth);
+}
+
+// The region sits in each target-specific function, so that its outlined body is compiled for that target.
+#define CT_LAYER_REGION(V, MR)                                                  \
+    _Pragma("omp parallel") {                                                   \
+        layer_body<V, MR>(args, omp_get_thread_num(), omp_get_num_threads());   \
+    }
+
+__attribute__((target("avx512f,avx512vl,avx512dq,fma"))) void layer_avx512(const LayerArgs& args) {
+    CT_LAYER_REGION(v16sf, 8)
+}
+
+__attribute__((target("avx2,fma"))) void layer_avx2(const LayerArgs& args) {
+    CT_LAYER_REGION(v8sf, 2)
+}
+
+void layer_baseline(const LayerArgs& args) {
+    CT_LAYER_REGION(v8sf, 2)
+}
+
+}  // namespace
+
+CT_API int64_t ct_packed_panels_size(int rows, int k) {
+    return (int64_t)((rows + CT_PANEL - 1) / CT_PANEL) * CT_PANEL * k;
+}
+
+CT_API void ct_pack_panels_cpu(const float* w, float* packed, int row0, int rows, int k) {
+    // w: (row0 + rows or more, K); packed: ct_packed_panels_size(rows, k)
+    const int panels = (rows + CT_PANEL - 1) / CT_PANEL;
+#pragma omp parallel for if ((int64_t)rows * k > CT_PARALLEL_GRAIN)
+    for (int p = 0; p < panels; p++) {
+        float* dst = packed + (int64_t)p * k * CT_PANEL;
+        for (int j = 0; j < CT_PANEL; j++) {
+            const int r = p * CT_PANEL + j;
+            if (r < rows) {
+                const float* src = w + (int64_t)(row0 + r) * k;
+                for (int kk = 0; kk < k; kk++) dst[(int64_t)kk * CT_PANEL + j] = src[kk];
+            } else {
+                for (int kk = 0; kk < k; kk++) dst[(int64_t)kk * CT_PANEL + j] = 0.0f;
+            }
+        }
+    }
+}
+
+CT_API int64_t ct_decoder_layer_workspace_size(int b, int t, int s, int c) {
+    return 10 * (int64_t)b * t * c + 2 * (int64_t)b * s * c;
+}
+
+CT_API void ct_decoder_layer_inference_cpu(float* x, const float* memory, const float* const* params,
+                                           const float* memory_mask, int causal, int b, int t, int s, int c, int nh,
+                                           float eps, float* workspace) {
+    if (b <= 0 || t <= 0 || c <= 0) return;
+    const LayerArgs args{x, memory, params, memory_mask, causal, b, t, s, c, nh, eps, workspace};
+    switch (ct_matmul_skinny_isa()) {
+        case 2: layer_avx512(args); break;
+        case 1: layer_avx2(args); break;
+        default: layer_baseline(args);
+    }
+}

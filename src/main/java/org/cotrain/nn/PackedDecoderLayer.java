@@ -1,0 +1,130 @@
+package org.cotrain.nn;
+
+import org.bytedeco.javacpp.PointerPointer;
+import org.cotrain.backend.Backend;
+import org.cotrain.nativelib.CpuKernels;
+import org.cotrain.tensor.DType;
+import org.cotrain.tensor.Tensor;
+
+/**
+ * A {@link TransformerDecoderLayer}'s weights as its fused evaluation forward reads them
+ * (native/include/cotrain/decoder_inference.h): the six products' weights packed in panels of 32 output columns
+ * (owned here), the norms' and biases' vectors by reference, and the array of their addresses that the native call
+ * takes. {@link #pack} copies the layer's current weights; the fused forward is only right until they change, so the
+ * sampler packs once per sampling call ({@link org.cotrain.diffusion.Denoiser#beginSampling}).
+ */
+public final class PackedDecoderLayer implements AutoCloseable {
+    // decoder_inference.h's CT_DEC_* order
+    private static final int NORM1_W = 0, NORM1_B = 1, SELF_IN_P = 2, SELF_IN_B = 3, SELF_OUT_P = 4, SELF_OUT_B = 5,
+            NORM2_W = 6, NORM2_B = 7, CROSS_Q_P = 8, CROSS_KV_P = 9, CROSS_IN_B = 10, CROSS_OUT_P = 11,
+            CROSS_OUT_B = 12, NORM3_W = 13, NORM3_B = 14, LINEAR1_P = 15, LINEAR1_B = 16, LINEAR2_P = 17,
+            LINEAR2_B = 18, PARAMS = 19;
+
+    private final Backend backend;
+    private final String name;
+    private final int c;
+    private final int nh;
+    private final Tensor[] entries = new Tensor[PARAMS];
+    private final PointerPointer<?> addresses = new PointerPointer<>(PARAMS);
+    private final Buffer workspace;
+    private boolean packed;
+
+    PackedDecoderLayer(Backend backend, String name, int c, int nh) {
+        this.backend = backend;
+        this.name = name;
+        this.c = c;
+        this.nh = nh;
+        entries[SELF_IN_P] = packedTensor(3 * c, c);
+        entries[SELF_OUT_P] = packedTensor(c, c);
+        entries[CROSS_Q_P] = packedTensor(c, c);
+        entries[CROSS_KV_P] = packedTensor(2 * c, c);
+        entries[CROSS_OUT_P] = packedTensor(c, c);
+        entries[LINEAR1_P] = packedTensor(4 * c, c);
+        entries[LINEAR2_P] = packedTensor(c, 4 * c);
+        this.workspace = new Buffer(backend);
+    }
+
+    private Tensor packedTensor(int rows, int k) {
+        return backend.empty(Math.toIntExact(CpuKernels.ct_packed_panels_size(rows, k)));
+    }
+
+    /** Packs the layer's current weights (and takes its vectors' current storage). */
+    void pack(MultiheadAttention selfAttn, MultiheadAttention crossAttn, Linear linear1, Linear linear2,
+              LayerNorm norm1, LayerNorm norm2, LayerNorm norm3) {
+        Tensor selfIn = selfAttn.inProjWeight().value();
+        Tensor crossIn = crossAttn.inProjWeight().value();
+        backend.packPanels(selfIn, entries[SELF_IN_P], 0, 3 * c, c);
+        backend.packPanels(selfAttn.outProj().weight().value(), entries[SELF_OUT_P], 0, c, c);
+        backend.packPanels(crossIn, entries[CROSS_Q_P], 0, c, c);
+        backend.packPanels(crossIn, entries[CROSS_KV_P], c, 2 * c, c);
+        backend.packPanels(crossAttn.outProj().weight().value(), entries[CROSS_OUT_P], 0, c, c);
+        backend.packPanels(linear1.weight().value(), entries[LINEAR1_P], 0, 4 * c, c);
+        backend.packPanels(linear2.weight().value(), entries[LINEAR2_P], 0, c, 4 * c);
+        entries[NORM1_W] = norm1.weight().value();
+        entries[NORM1_B] = norm1.bias().value();
+        entries[SELF_IN_B] = selfAttn.inProjBias().value();
+        entries[SELF_OUT_B] = selfAttn.outProj().bias().value();
+        entries[NORM2_W] = norm2.weight().value();
+        entries[NORM2_B] = norm2.bias().value();
+        entries[CROSS_IN_B] = crossAttn.inProjBias().value();
+        entries[CROSS_OUT_B] = crossAttn.outProj().bias().value();
+        entries[NORM3_W] = norm3.weight().value();
+        entries[NORM3_B] = norm3.bias().value();
+        entries[LINEAR1_B] = linear1.bias().value();
+        entries[LINEAR2_B] = linear2.bias().value();
+        for (int i = 0; i < PARAMS; i++) {
+            addresses.put(i, entries[i].data());
+        }
+        packed = true;
+    }
+
+    /**
+     * The layer's evaluation forward with the packed weights: x (B, T, C) overwritten with the output; memory
+     * (B, S, C); memoryMask additive (T, S) or null; causal self-attention or none.
+     */
+    void forward(Tensor x, Tensor memory, Tensor memoryMask, boolean causal) {
+        if (!packed) {
+            throw new IllegalStateException(name + ": fused forward before pack");
+        }
+        check("input", x, 3);
+        check("memory", memory, 3);
+        int b = x.dim(0);
+        int t = x.dim(1);
+        int s = memory.dim(1);
+        if (x.dim(2) != c || memory.dim(0) != b || memory.dim(2) != c) {
+            throw new IllegalArgumentException(name + ": input " + x.shapeString() + " and memory "
+                    + memory.shapeString() + " must be (B, T, " + c + ") and (B, S, " + c + ")");
+        }
+        if (memoryMask != null) {
+            check("memory mask", memoryMask, 2);
+            if (!memoryMask.hasShape(t, s)) {
+                throw new IllegalArgumentException(name + ": memory mask " + memoryMask.shapeString()
+                        + ", expected (" + t + ", " + s + ")");
+            }
+        }
+        for (Tensor e : entries) {
+            if (e.isClosed()) {
+                throw new IllegalStateException(name + ": a packed weight was closed; pack again");
+            }
+        }
+        Tensor ws = workspace.get(Math.toIntExact(CpuKernels.ct_decoder_layer_workspace_size(b, t, s, c)));
+        backend.decoderLayerInference(x, memory, addresses, memoryMask, causal, b, t, s, c, nh, LayerNorm.EPS, ws);
+    }
+
+    private void check(String what, Tensor t, int rank) {
+        if (t.backend() != backend || t.dtype() != DType.F32 || t.rank() != rank) {
+            throw new IllegalArgumentException(name + ": " + what + " " + t.shapeString() + " " + t.dtype() + " on "
+                    + t.backend().name() + ", expected rank " + rank + " float32 on " + backend.name());
+        }
+    }
+
+    @Override
+    public void close() {
+        for (int i : new int[] {SELF_IN_P, SELF_OUT_P, CROSS_Q_P, CROSS_KV_P, CROSS_OUT_P, LINEAR1_P, LINEAR2_P}) {
+            entries[i].close();
+        }
+        workspace.close();
+        addresses.close();
+        packed = false;
+    }
+}
