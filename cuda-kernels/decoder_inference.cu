@@ -152,10 +152,10 @@ CT_API int ct_decoder_layer_inference_cuda(float* x, const float* memory, const 
     cudaStream_t stream = CT_STREAM(stream_ptr);
     const float* const* p = params;
     const int rows = b * t, mrows = b * s;
-    // the CPU version's workspace layout
-    float* ln = workspace;
-    float* qkv = ln + (int64_t)rows * c;
+    // the CPU version's workspace layout; the normalised rows share att's place (each is read before att is written)
+    float* qkv = workspace;
     float* att = qkv + (int64_t)rows * 3 * c;
+    float* ln = att;
     float* q = att + (int64_t)rows * c;
     float* hidden = q + (int64_t)rows * c;
     float* kv = hidden + (int64_t)rows * 4 * c;

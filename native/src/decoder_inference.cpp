@@ -4,7 +4,7 @@
 // Why: a batch-1 denoising step of DP-T runs 8 layers of ~25 ops on (16, 256) activations. Called one at a time
 // (nn/TransformerDecoderLayer.java), each op paid a JNI call, its Java checks and a parallel region of its own, and
 // the small ones ran on one thread while the other waited: 30% of the step was that wait (benchmarks/RESULTS.md).
-// Here the threads stay together for the whole layer and meet at a barrier between its 11 phases.
+// Here the threads stay together for the whole layer and meet at a barrier between its 8 phases.
 //
 // The products (M = B T rows, at most a few dozen) use weights packed in panels of CT_PANEL = 32 output columns
 // (ct_pack_panels_cpu): a tile of MR rows x 32 columns keeps MR x 32 / lanes vector accumulators; for every k it
@@ -120,7 +120,8 @@ CT_INLINE void norm_rows(const float* x, const float* w, const float* b, float* 
     }
 }
 
-// One query row of attention without dropout, the arithmetic of attention.cpp's forward_row: keys j < jend at
+// One query row of attention without dropout, the arithmetic of attention.cpp's forward_row (but for its exp, the
+// vectorisable one of cpu_common.h, within ~2 ulp of expf): keys j < jend at
 // k0 + j * kstride, values at v0 + j * vstride; s: (jend) scratch; oi: (HS) output.
 CT_INLINE void attend_row(const float* qi, const float* k0, int64_t kstride, const float* v0, int64_t vstride,
                           const float* mask_row, int jend, int hs, float scale, float* s, float* oi) {
@@ -137,12 +138,9 @@ CT_INLINE void attend_row(const float* qi, const float* k0, int64_t kstride, con
     }
     for (int d = 0; d < hs; d++) oi[d] = 0.0f;
     if (maxval == -INFINITY) return;  // every key masked: no distribution, output 0
+    for (int j = 0; j < jend; j++) s[j] = ct_expf_nonpos(s[j] - maxval);  // exponents <= 0; masked keys give 0
     double sum = 0.0;
-    for (int j = 0; j < jend; j++) {
-        const float e = expf(s[j] - maxval);
-        s[j] = e;
-        sum += e;
-    }
+    for (int j = 0; j < jend; j++) sum += s[j];
     const float norm = (float)(1.0 / sum);
     for (int j = 0; j < jend; j++) {
         if (s[j] == 0.0f) continue;
@@ -163,35 +161,34 @@ struct LayerArgs {
     float* ws;
 };
 
-// The whole layer, run by every thread of the region; phases separated by barriers.
+// The whole layer, run by every thread of the region; phases separated by barriers. Each thread normalises every
+// row itself, into rows of its own, before the product that reads them (16 rows of 256: less than a barrier costs).
 template <typename V, int MR>
 CT_INLINE void layer_body(const LayerArgs& A, int th, int nth) {
     const int c = A.c, rows = A.b * A.t, mrows = A.b * A.s, hs = c / A.nh;
     const float* const* p = A.p;
     float* x = A.x;
-    // workspace, 10 rows C + 2 mrows C floats
-    float* ln = A.ws;                        // (B T, C)
-    float* qkv = ln + (int64_t)rows * c;     // (B T, 3C)
-    float* att = qkv + (int64_t)rows * 3 * c;  // (B T, C) heads merged
-    float* q = att + (int64_t)rows * c;      // (B T, C)
-    float* hidden = q + (int64_t)rows * c;   // (B T, 4C)
+    // workspace, 9 rows C + 2 mrows C floats
+    float* qkv = A.ws;                           // (B T, 3C)
+    float* att = qkv + (int64_t)rows * 3 * c;    // (B T, C) heads merged
+    float* q = att + (int64_t)rows * c;          // (B T, C)
+    float* hidden = q + (int64_t)rows * c;       // (B T, 4C)
     float* kv = hidden + (int64_t)rows * 4 * c;  // (B S, 2C)
+    std::vector<float> ln((size_t)rows * c);     // this thread's copy of the normalised rows
     const float scale = (float)(1.0 / sqrt((double)hs));
     std::vector<float> scores((size_t)(A.t > A.s ? A.t : A.s) + 1);
     const int64_t heads_rows = (int64_t)A.b * A.nh * A.t;  // attention work items (b, h, i)
     const int64_t a0 = heads_rows * th / nth, a1 = heads_rows * (th + 1) / nth;
 
-    // 1. norm1; the memory's keys and values
-    norm_rows(x, p[CT_DEC_NORM1_W], p[CT_DEC_NORM1_B], ln, rows, c, A.eps, th, nth);
+    // 1. the memory's keys and values; q, k, v of norm1(x)
     if (mrows > 0) {
         panel_product<V, MR, STORE>(A.memory, mrows, c, p[CT_DEC_CROSS_KV_P], p[CT_DEC_CROSS_IN_B] + c, kv, 2 * c,
                                     th, nth);
     }
+    norm_rows(x, p[CT_DEC_NORM1_W], p[CT_DEC_NORM1_B], ln.data(), rows, c, A.eps, 0, 1);
+    panel_product<V, MR, STORE>(ln.data(), rows, c, p[CT_DEC_SELF_IN_P], p[CT_DEC_SELF_IN_B], qkv, 3 * c, th, nth);
 #pragma omp barrier
-    // 2. q, k, v of the self-attention
-    panel_product<V, MR, STORE>(ln, rows, c, p[CT_DEC_SELF_IN_P], p[CT_DEC_SELF_IN_B], qkv, 3 * c, th, nth);
-#pragma omp barrier
-    // 3. self-attention, one (b, h, i) row at a time
+    // 2. self-attention, one (b, h, i) row at a time
     for (int64_t r = a0; r < a1; r++) {
         const int bi = (int)(r / ((int64_t)A.nh * A.t)), h = (int)(r / A.t % A.nh), i = (int)(r % A.t);
         const float* base = qkv + (int64_t)bi * A.t * 3 * c + h * hs;
@@ -200,16 +197,14 @@ CT_INLINE void layer_body(const LayerArgs& A, int th, int nth) {
                    scores.data(), att + ((int64_t)bi * A.t + i) * c + h * hs);
     }
 #pragma omp barrier
-    // 4. x += out_proj(attention)
+    // 3. x += out_proj(attention)
     panel_product<V, MR, ADD>(att, rows, c, p[CT_DEC_SELF_OUT_P], p[CT_DEC_SELF_OUT_B], x, c, th, nth);
 #pragma omp barrier
-    // 5. norm2
-    norm_rows(x, p[CT_DEC_NORM2_W], p[CT_DEC_NORM2_B], ln, rows, c, A.eps, th, nth);
+    // 4. q of the cross-attention, from norm2(x)
+    norm_rows(x, p[CT_DEC_NORM2_W], p[CT_DEC_NORM2_B], ln.data(), rows, c, A.eps, 0, 1);
+    panel_product<V, MR, STORE>(ln.data(), rows, c, p[CT_DEC_CROSS_Q_P], p[CT_DEC_CROSS_IN_B], q, c, th, nth);
 #pragma omp barrier
-    // 6. q of the cross-attention
-    panel_product<V, MR, STORE>(ln, rows, c, p[CT_DEC_CROSS_Q_P], p[CT_DEC_CROSS_IN_B], q, c, th, nth);
-#pragma omp barrier
-    // 7. cross-attention to the memory
+    // 5. cross-attention to the memory
     for (int64_t r = a0; r < a1; r++) {
         const int bi = (int)(r / ((int64_t)A.nh * A.t)), h = (int)(r / A.t % A.nh), i = (int)(r % A.t);
         const float* kb = kv + (int64_t)bi * A.s * 2 * c + h * hs;
@@ -218,16 +213,15 @@ CT_INLINE void layer_body(const LayerArgs& A, int th, int nth) {
                    att + ((int64_t)bi * A.t + i) * c + h * hs);
     }
 #pragma omp barrier
-    // 8. x += out_proj(cross-attention)
+    // 6. x += out_proj(cross-attention)
     panel_product<V, MR, ADD>(att, rows, c, p[CT_DEC_CROSS_OUT_P], p[CT_DEC_CROSS_OUT_B], x, c, th, nth);
 #pragma omp barrier
-    // 9. norm3
-    norm_rows(x, p[CT_DEC_NORM3_W], p[CT_DEC_NORM3_B], ln, rows, c, A.eps, th, nth);
+    // 7. hidden = gelu(linear1(norm3(x)))
+    norm_rows(x, p[CT_DEC_NORM3_W], p[CT_DEC_NORM3_B], ln.data(), rows, c, A.eps, 0, 1);
+    panel_product<V, MR, GELU>(ln.data(), rows, c, p[CT_DEC_LINEAR1_P], p[CT_DEC_LINEAR1_B], hidden, 4 * c, th,
+                               nth);
 #pragma omp barrier
-    // 10. hidden = gelu(linear1)
-    panel_product<V, MR, GELU>(ln, rows, c, p[CT_DEC_LINEAR1_P], p[CT_DEC_LINEAR1_B], hidden, 4 * c, th, nth);
-#pragma omp barrier
-    // 11. x += linear2(hidden)
+    // 8. x += linear2(hidden)
     panel_product<V, MR, ADD>(hidden, rows, 4 * c, p[CT_DEC_LINEAR2_P], p[CT_DEC_LINEAR2_B], x, c, th, nth);
 }
 
@@ -274,7 +268,7 @@ CT_API void ct_pack_panels_cpu(const float* w, float* packed, int row0, int rows
 }
 
 CT_API int64_t ct_decoder_layer_workspace_size(int b, int t, int s, int c) {
-    return 10 * (int64_t)b * t * c + 2 * (int64_t)b * s * c;
+    return 9 * (int64_t)b * t * c + 2 * (int64_t)b * s * c;
 }
 
 CT_API void ct_decoder_layer_inference_cpu(float* x, const float* memory, const float* const* params,
