@@ -1,57 +1,20 @@
 // decoder_inference.cu: CUDA version of decoder_inference.h (the math and the packed layout are described there and
-// in native/src/decoder_inference.cpp). One launch per phase on the caller's stream, 11 in all, no host
+// in native/src/decoder_inference.cpp). One launch per phase on the caller's stream, 12 in all, no host
 // synchronisation, so a sampling loop of these layers can be captured in a CUDA graph.
 //
-// products: a block of 32 x 8 threads computes 8 rows x one panel of 32 columns; lane j of a warp owns column j, so
-//   the warp reads a row of the panel (32 contiguous floats) per k, and the A element it multiplies is the same for
-//   the whole warp (a broadcast). At a few dozen rows the products are bound by streaming the weights, which this
-//   reads once per 8 rows, in order.
+// products: those of packed_linear.cu (panel_product.cuh).
 // norms: one warp per row, as layernorm.cu.
 // attention: one warp per (b, h, i) query row, lanes over the head's HS <= 256 columns (8 per lane), an online
 //   softmax over the keys (running max and sum, rescaled as each key comes), so nothing of size Tk is stored.
 #include "cotrain/decoder_inference.h"
 #include "cuda_common.cuh"
+#include "panel_product.cuh"
 
 #include <math.h>
 
 namespace {
 
-constexpr int kRowsPerBlock = 8;   // product rows per block (blockDim.y)
-constexpr int kMaxLanes = 8;       // HS <= 32 * 8
-enum Epilogue { STORE, GELU, ADD };
-
-__global__ void pack_panels_kernel(const float* w, float* packed, int row0, int rows, int k, int64_t total) {
-    for (int64_t idx = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; idx < total;
-         idx += (int64_t)gridDim.x * blockDim.x) {
-        const int j = (int)(idx % CT_PANEL);
-        const int64_t pk = idx / CT_PANEL;  // p * k + kk
-        const int kk = (int)(pk % k);
-        const int r = (int)(pk / k) * CT_PANEL + j;
-        packed[idx] = r < rows ? w[(int64_t)(row0 + r) * k + kk] : 0.0f;
-    }
-}
-
-// c (m, n) (op)= a (m, k) W^T + bias, W packed; grid (panels, ceil(m / 8)), block (32, 8)
-template <int E>
-__global__ void panel_product_kernel(const float* a, int m, int k, const float* packed, const float* bias, float* c,
-                                     int n) {
-    const int col = blockIdx.x * CT_PANEL + threadIdx.x;
-    const int row = blockIdx.y * kRowsPerBlock + threadIdx.y;
-    if (row >= m) return;
-    const float* panel = packed + (int64_t)blockIdx.x * k * CT_PANEL + threadIdx.x;
-    const float* ar = a + (int64_t)row * k;
-    float acc = 0.0f;
-    for (int kk = 0; kk < k; kk++) acc = fmaf(ar[kk], panel[(int64_t)kk * CT_PANEL], acc);
-    if (col >= n) return;
-    float v = acc + bias[col];
-    float* cr = c + (int64_t)row * n + col;
-    if (E == GELU) v = 0.5f * v * (1.0f + erff(v * 0.70710678118654752f));
-    if (E == ADD) {
-        *cr += v;
-    } else {
-        *cr = v;
-    }
-}
+constexpr int kMaxLanes = 8;  // HS <= 32 * 8
 
 // y = layer_norm(x) * w + b, one warp per row; block of 8 warps
 __global__ void norm_kernel(const float* x, const float* w, const float* b, float* y, int rows, int c, float eps) {
@@ -119,15 +82,6 @@ __global__ void attention_kernel(const float* q, int q_ld, const float* k, const
     }
 }
 
-template <int E>
-int launch_product(const float* a, int m, int k, const float* packed, const float* bias, float* c, int n,
-                   cudaStream_t stream) {
-    if (m <= 0 || n <= 0) return 0;
-    dim3 grid((n + CT_PANEL - 1) / CT_PANEL, (m + kRowsPerBlock - 1) / kRowsPerBlock);
-    panel_product_kernel<E><<<grid, dim3(CT_PANEL, kRowsPerBlock), 0, stream>>>(a, m, k, packed, bias, c, n);
-    return ct_launch_status();
-}
-
 int launch_norm(const float* x, const float* w, const float* b, float* y, int rows, int c, float eps,
                 cudaStream_t stream) {
     norm_kernel<<<(rows + 7) / 8, 256, 0, stream>>>(x, w, b, y, rows, c, eps);
@@ -135,13 +89,6 @@ int launch_norm(const float* x, const float* w, const float* b, float* y, int ro
 }
 
 }  // namespace
-
-CT_API int ct_pack_panels_cuda(const float* w, float* packed, int row0, int rows, int k, void* stream) {
-    const int64_t total = (int64_t)((rows + CT_PANEL - 1) / CT_PANEL) * CT_PANEL * k;  // ct_packed_panels_size
-    if (total <= 0) return 0;
-    pack_panels_kernel<<<ct_grid_for(total, 256), 256, 0, CT_STREAM(stream)>>>(w, packed, row0, rows, k, total);
-    return ct_launch_status();
-}
 
 CT_API int ct_decoder_layer_inference_cuda(float* x, const float* memory, const float* const* params,
                                            const float* memory_mask, int causal, int b, int t, int s, int c, int nh,
@@ -166,22 +113,22 @@ CT_API int ct_decoder_layer_inference_cuda(float* x, const float* memory, const 
 #define CT_DEC_STEP(call) \
     if ((e = (call)) != 0) return e
     CT_DEC_STEP(launch_norm(x, p[CT_DEC_NORM1_W], p[CT_DEC_NORM1_B], ln, rows, c, eps, stream));
-    CT_DEC_STEP(launch_product<STORE>(memory, mrows, c, p[CT_DEC_CROSS_KV_P], p[CT_DEC_CROSS_IN_B] + c, kv, 2 * c,
+    CT_DEC_STEP(launch_panel_product<STORE>(memory, mrows, c, p[CT_DEC_CROSS_KV_P], p[CT_DEC_CROSS_IN_B] + c, kv, 2 * c,
                                       stream));
-    CT_DEC_STEP(launch_product<STORE>(ln, rows, c, p[CT_DEC_SELF_IN_P], p[CT_DEC_SELF_IN_B], qkv, 3 * c, stream));
+    CT_DEC_STEP(launch_panel_product<STORE>(ln, rows, c, p[CT_DEC_SELF_IN_P], p[CT_DEC_SELF_IN_B], qkv, 3 * c, stream));
     attention_kernel<<<att_blocks, 256, 0, stream>>>(qkv, 3 * c, qkv + c, qkv + 2 * c, 3 * c, nullptr, att, b, nh, t,
                                                      t, hs, c, causal, scale);
     CT_DEC_STEP(ct_launch_status());
-    CT_DEC_STEP(launch_product<ADD>(att, rows, c, p[CT_DEC_SELF_OUT_P], p[CT_DEC_SELF_OUT_B], x, c, stream));
+    CT_DEC_STEP(launch_panel_product<ADD>(att, rows, c, p[CT_DEC_SELF_OUT_P], p[CT_DEC_SELF_OUT_B], x, c, stream));
     CT_DEC_STEP(launch_norm(x, p[CT_DEC_NORM2_W], p[CT_DEC_NORM2_B], ln, rows, c, eps, stream));
-    CT_DEC_STEP(launch_product<STORE>(ln, rows, c, p[CT_DEC_CROSS_Q_P], p[CT_DEC_CROSS_IN_B], q, c, stream));
+    CT_DEC_STEP(launch_panel_product<STORE>(ln, rows, c, p[CT_DEC_CROSS_Q_P], p[CT_DEC_CROSS_IN_B], q, c, stream));
     attention_kernel<<<att_blocks, 256, 0, stream>>>(q, c, kv, kv + c, 2 * c, memory_mask, att, b, nh, t, s, hs, c,
                                                      0, scale);
     CT_DEC_STEP(ct_launch_status());
-    CT_DEC_STEP(launch_product<ADD>(att, rows, c, p[CT_DEC_CROSS_OUT_P], p[CT_DEC_CROSS_OUT_B], x, c, stream));
+    CT_DEC_STEP(launch_panel_product<ADD>(att, rows, c, p[CT_DEC_CROSS_OUT_P], p[CT_DEC_CROSS_OUT_B], x, c, stream));
     CT_DEC_STEP(launch_norm(x, p[CT_DEC_NORM3_W], p[CT_DEC_NORM3_B], ln, rows, c, eps, stream));
-    CT_DEC_STEP(launch_product<GELU>(ln, rows, c, p[CT_DEC_LINEAR1_P], p[CT_DEC_LINEAR1_B], hidden, 4 * c, stream));
-    CT_DEC_STEP(launch_product<ADD>(hidden, rows, 4 * c, p[CT_DEC_LINEAR2_P], p[CT_DEC_LINEAR2_B], x, c, stream));
+    CT_DEC_STEP(launch_panel_product<GELU>(ln, rows, c, p[CT_DEC_LINEAR1_P], p[CT_DEC_LINEAR1_B], hidden, 4 * c, stream));
+    CT_DEC_STEP(launch_panel_product<ADD>(hidden, rows, 4 * c, p[CT_DEC_LINEAR2_P], p[CT_DEC_LINEAR2_B], x, c, stream));
 #undef CT_DEC_STEP
     return 0;
 }

@@ -6,97 +6,20 @@
 // the small ones ran on one thread while the other waited: 30% of the step was that wait (benchmarks/RESULTS.md).
 // Here the threads stay together for the whole layer and meet at a barrier between its 8 phases.
 //
-// The products (M = B T rows, at most a few dozen) use weights packed in panels of CT_PANEL = 32 output columns
-// (ct_pack_panels_cpu): a tile of MR rows x 32 columns keeps MR x 32 / lanes vector accumulators; for every k it
-// loads the panel's 32 weights (contiguous) and broadcasts MR elements of A, so the weights stream once per tile in
-// address order and no accumulator needs a horizontal sum (the in-place kernel of matmul_skinny.cpp, which reads W
-// (N, K) as it lies, spends a third of its time in those sums). Each thread owns whole panels, and every output is
-// one thread's sum in k order: the same bits for any thread count.
+// The products (M = B T rows, at most a few dozen) are those of packed_linear.h, on the panel kernel of
+// panel_product.h.
 //
 // Builds: AVX-512 (8 x 32 tiles, 16 accumulators of 16 lanes), AVX2+FMA (2 x 32, 8 of 8 lanes) and baseline x86-64,
 // picked at run time by the same switch as the skinny kernel (ct_matmul_set_isa).
 #include "cotrain/decoder_inference.h"
-#include "cpu_common.h"
 #include "matmul_skinny.h"
+#include "panel_product.h"
 
 #include <math.h>
-#include <string.h>
 
 #include <vector>
 
-#pragma GCC diagnostic ignored "-Wpsabi"  // wide vectors by value only between always-inlined helpers
-
-typedef float v8sf __attribute__((vector_size(32)));
-typedef float v16sf __attribute__((vector_size(64)));
-
-#define CT_INLINE static inline __attribute__((always_inline))
-
 namespace {
-
-enum Epilogue { STORE, GELU, ADD };  // c = v, c = gelu(v), c += v, with v = a W^T + bias
-
-template <typename V>
-CT_INLINE V load(const float* p) {
-    V v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-// c[i][j] (op)= sum_k a[i][k] panel[k][j] + bias[j] for i < MR, j < cols; a: (MR, K) with row stride k;
-// panel: (K, CT_PANEL); c: row stride ldc.
-template <typename V, int MR, int E>
-CT_INLINE void panel_tile(const float* a, int k, const float* panel, const float* bias, float* c, int ldc, int cols) {
-    constexpr int L = sizeof(V) / sizeof(float), NV = CT_PANEL / L;
-    V acc[MR][NV];
-    for (int i = 0; i < MR; i++)
-        for (int j = 0; j < NV; j++) acc[i][j] = V{};
-    for (int kk = 0; kk < k; kk++) {
-        V w[NV];
-        for (int j = 0; j < NV; j++) w[j] = load<V>(panel + (int64_t)kk * CT_PANEL + j * L);
-        for (int i = 0; i < MR; i++) {
-            const float ai = a[(int64_t)i * k + kk];
-            for (int j = 0; j < NV; j++) acc[i][j] += ai * w[j];
-        }
-    }
-    for (int i = 0; i < MR; i++) {
-        float row[CT_PANEL];
-        memcpy(row, acc[i], sizeof row);
-        float* ci = c + (int64_t)i * ldc;
-        for (int j = 0; j < cols; j++) {
-            float v = row[j] + bias[j];
-            if (E == GELU) v = 0.5f * v * (1.0f + ct_erff(v * 0.70710678118654752f));
-            if (E == ADD) {
-                ci[j] += v;
-            } else {
-                ci[j] = v;
-            }
-        }
-    }
-}
-
-// This thread's panels of c (m, n) (op)= a (m, k) W^T + bias, W packed; c dense (row stride n).
-template <typename V, int MR, int E>
-CT_INLINE void panel_product(const float* a, int m, int k, const float* packed, const float* bias, float* c, int n,
-                             int thread, int threads) {
-    const int panels = (n + CT_PANEL - 1) / CT_PANEL;
-    const int p0 = (int)((int64_t)panels * thread / threads), p1 = (int)((int64_t)panels * (thread + 1) / threads);
-    for (int p = p0; p < p1; p++) {
-        const int n0 = p * CT_PANEL;
-        const int cols = n - n0 < CT_PANEL ? n - n0 : CT_PANEL;
-        const float* panel = packed + (int64_t)p * k * CT_PANEL;
-        for (int m0 = 0; m0 < m; m0 += MR) {
-            const float* am = a + (int64_t)m0 * k;
-            float* cm = c + (int64_t)m0 * n + n0;
-#define CT_TILE_CASE(R) \
-    case R: panel_tile<V, (R <= MR ? R : MR), E>(am, k, panel, bias + n0, cm, n, cols); break;
-            switch (m - m0 < MR ? m - m0 : MR) {
-                CT_TILE_CASE(1) CT_TILE_CASE(2) CT_TILE_CASE(3) CT_TILE_CASE(4)
-                CT_TILE_CASE(5) CT_TILE_CASE(6) CT_TILE_CASE(7) CT_TILE_CASE(8)
-            }
-#undef CT_TILE_CASE
-        }
-    }
-}
 
 // This thread's rows of y = layer_norm(x) * w + b, the arithmetic of ct_layernorm_forward_cpu.
 CT_INLINE void norm_rows(const float* x, const float* w, const float* b, float* y, int rows, int c, float eps,
@@ -244,28 +167,6 @@ void layer_baseline(const LayerArgs& args) {
 }
 
 }  // namespace
-
-CT_API int64_t ct_packed_panels_size(int rows, int k) {
-    return (int64_t)((rows + CT_PANEL - 1) / CT_PANEL) * CT_PANEL * k;
-}
-
-CT_API void ct_pack_panels_cpu(const float* w, float* packed, int row0, int rows, int k) {
-    // w: (row0 + rows or more, K); packed: ct_packed_panels_size(rows, k)
-    const int panels = (rows + CT_PANEL - 1) / CT_PANEL;
-#pragma omp parallel for if ((int64_t)rows * k > CT_PARALLEL_GRAIN)
-    for (int p = 0; p < panels; p++) {
-        float* dst = packed + (int64_t)p * k * CT_PANEL;
-        for (int j = 0; j < CT_PANEL; j++) {
-            const int r = p * CT_PANEL + j;
-            if (r < rows) {
-                const float* src = w + (int64_t)(row0 + r) * k;
-                for (int kk = 0; kk < k; kk++) dst[(int64_t)kk * CT_PANEL + j] = src[kk];
-            } else {
-                for (int kk = 0; kk < k; kk++) dst[(int64_t)kk * CT_PANEL + j] = 0.0f;
-            }
-        }
-    }
-}
 
 CT_API int64_t ct_decoder_layer_workspace_size(int b, int t, int s, int c) {
     return 9 * (int64_t)b * t * c + 2 * (int64_t)b * s * c;

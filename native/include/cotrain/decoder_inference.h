@@ -8,10 +8,8 @@
 //   x2  = x1 + out_proj_c(attention(norm2(x1) Wq_c, memory Wk_c, memory Wv_c; additive memory mask or none))
 //   out = x2 + linear2(gelu(linear1(norm3(x2))))                                           written over x
 //
-// Every Linear here is y = a W^T + b with W stored (N, K); the weights come pre-packed (ct_pack_panels) in panels
-// of CT_PANEL output columns, each panel K rows of CT_PANEL contiguous floats (zero beyond N), so that a few-row
-// product streams each weight once, in order, with no horizontal sums. Pack once per sampling call (the weights
-// are constant over its steps), never per step.
+// Every Linear here is y = a W^T + b with W stored (N, K); the weights come packed in panels (packed_linear.h).
+// Pack once per sampling call (the weights are constant over its steps), never per step.
 //
 // Attention, layer norm and GELU are those of attention.h, layernorm.h (eps inside the square root, biased
 // variance) and activation.h (exact erf form); the CPU products sum in another order than OpenBLAS, so results
@@ -21,8 +19,7 @@
 #define COTRAIN_DECODER_INFERENCE_H
 
 #include "common.h"
-
-#define CT_PANEL 32
+#include "packed_linear.h"
 
 // The params array of ct_decoder_layer_inference: one pointer per entry, in this order. _P entries are packed
 // weights, the others plain vectors. Shapes: norms (C); SELF_IN_P packs in_proj_weight (3C, C) whole, SELF_IN_B
@@ -35,14 +32,6 @@ enum {
     CT_DEC_CROSS_OUT_B, CT_DEC_NORM3_W, CT_DEC_NORM3_B, CT_DEC_LINEAR1_P, CT_DEC_LINEAR1_B, CT_DEC_LINEAR2_P,
     CT_DEC_LINEAR2_B, CT_DEC_PARAMS
 };
-
-// Floats of a packed (rows, k) weight: ceil(rows / CT_PANEL) * CT_PANEL * k.
-CT_API int64_t ct_packed_panels_size(int rows, int k);
-
-// packed <- rows [row0, row0 + rows) of w (n_total, k), in panels: packed[(p * k + kk) * CT_PANEL + j] =
-// w[(row0 + p * CT_PANEL + j) * k + kk] for j < CT_PANEL while row0 + p * CT_PANEL + j < row0 + rows, else 0.
-CT_API void ct_pack_panels_cpu(const float* w, float* packed, int row0, int rows, int k);
-CT_API int ct_pack_panels_cuda(const float* w, float* packed, int row0, int rows, int k, void* stream);
 
 // Floats of ct_decoder_layer_inference's workspace for b sequences of t tokens and s memory tokens of width c.
 CT_API int64_t ct_decoder_layer_workspace_size(int b, int t, int s, int c);

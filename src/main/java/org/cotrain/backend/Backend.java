@@ -205,10 +205,15 @@ public interface Backend extends AutoCloseable {
                            Tensor dk, Tensor dv, int b, int nh, int tq, int tk, int hs, float scale, boolean causal,
                            float pDrop, long seed, long offset);
 
-    // ---- decoder_inference.h --------------------------------------------------------------------------------------
+    // ---- packed_linear.h ------------------------------------------------------------------------------------------
 
     /** packed &lt;- rows [row0, row0 + rows) of w (N, K) in panels of 32 output columns (ct_pack_panels). */
     void packPanels(Tensor w, Tensor packed, int row0, int rows, int k);
+
+    /** c (M, N) = a (M, K) W^T + bias, W packed by {@link #packPanels}. */
+    void packedLinear(Tensor a, Tensor packed, Tensor bias, Tensor c, int m, int n, int k);
+
+    // ---- decoder_inference.h --------------------------------------------------------------------------------------
 
     /**
      * One decoder layer's evaluation forward, x (B, T, C) overwritten; params: the CT_DEC_PARAMS device pointers of

@@ -325,6 +325,11 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void packedLinear(Tensor a, Tensor packed, Tensor bias, Tensor c, int m, int n, int k) {
+        ct_packed_linear_cpu(a.data(), packed.data(), bias.data(), c.data(), m, n, k);
+    }
+
+    @Override
     public void decoderLayerInference(Tensor x, Tensor memory, PointerPointer<?> params, Tensor memoryMask,
                                       boolean causal, int b, int t, int s, int c, int nh, float eps,
                                       Tensor workspace) {

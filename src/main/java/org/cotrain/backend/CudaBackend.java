@@ -754,6 +754,11 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public void packedLinear(Tensor a, Tensor packed, Tensor bias, Tensor c, int m, int n, int k) {
+        check(ct_packed_linear_cuda(a.data(), packed.data(), bias.data(), c.data(), m, n, k, stream), "packed_linear");
+    }
+
+    @Override
     public void decoderLayerInference(Tensor x, Tensor memory, PointerPointer<?> params, Tensor memoryMask,
                                       boolean causal, int b, int t, int s, int c, int nh, float eps,
                                       Tensor workspace) {

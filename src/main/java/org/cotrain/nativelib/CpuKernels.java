@@ -20,7 +20,7 @@ import org.bytedeco.javacpp.annotation.Platform;
                 "cotrain/embedding.h", "cotrain/reduce.h", "cotrain/optim.h", "cotrain/attention.h",
                 "cotrain/spatial_softmax.h", "cotrain/ddpm.h", "cotrain/permute.h", "cotrain/ambient.h",
                 "cotrain/bce.h", "cotrain/conv2d.h", "cotrain/maxpool.h", "cotrain/groupnorm.h", "cotrain/image.h",
-                "cotrain/decoder_inference.h"},
+                "cotrain/packed_linear.h", "cotrain/decoder_inference.h"},
         link = "cotrain_cpu")
 public final class CpuKernels {
     private CpuKernels() {}
@@ -147,10 +147,16 @@ public final class CpuKernels {
     public static native void ct_ema_update_cpu(@Cast("float*") Pointer ema, @Cast("const float*") Pointer param,
                                                 long n, float decay);
 
-    // decoder_inference.h
+    // packed_linear.h
     public static native long ct_packed_panels_size(int rows, int k);
     public static native void ct_pack_panels_cpu(@Cast("const float*") Pointer w, @Cast("float*") Pointer packed,
                                                  int row0, int rows, int k);
+    public static native void ct_packed_linear_cpu(@Cast("const float*") Pointer a,
+                                                   @Cast("const float*") Pointer packed,
+                                                   @Cast("const float*") Pointer bias, @Cast("float*") Pointer c,
+                                                   int m, int n, int k);
+
+    // decoder_inference.h
     public static native long ct_decoder_layer_workspace_size(int b, int t, int s, int c);
     public static native void ct_decoder_layer_inference_cpu(@Cast("float*") Pointer x,
                                                              @Cast("const float*") Pointer memory,

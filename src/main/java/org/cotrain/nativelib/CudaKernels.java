@@ -22,7 +22,7 @@ import org.bytedeco.javacpp.annotation.Platform;
                 "cotrain/embedding.h", "cotrain/reduce.h", "cotrain/optim.h", "cotrain/attention.h",
                 "cotrain/spatial_softmax.h", "cotrain/ddpm.h", "cotrain/permute.h", "cotrain/ambient.h",
                 "cotrain/bce.h", "cotrain/maxpool.h", "cotrain/groupnorm.h", "cotrain/image.h",
-                "cotrain/decoder_inference.h"},
+                "cotrain/packed_linear.h", "cotrain/decoder_inference.h"},
         link = "cotrain_cuda")
 public final class CudaKernels {
     private CudaKernels() {}
@@ -96,8 +96,10 @@ public final class CudaKernels {
     public static native int ct_mse_backward_cuda(@Cast("const float*") Pointer pred, @Cast("const float*") Pointer target, @Cast("const float*") Pointer weight, @Cast("const float*") Pointer dloss, @Cast("float*") Pointer dpred, long n, Pointer stream);
     public static native int ct_adamw_step_cuda(@Cast("float*") Pointer param, @Cast("const float*") Pointer grad, @Cast("float*") Pointer m, @Cast("float*") Pointer v, long n, float lr, float beta1, float beta2, float eps, float weightDecay, float biasCorrection1, float biasCorrection2, float gradScale, Pointer stream);
     public static native int ct_ema_update_cuda(@Cast("float*") Pointer ema, @Cast("const float*") Pointer param, long n, float decay, Pointer stream);
-    // decoder_inference.h (params: a host array of device pointers)
+    // packed_linear.h
     public static native int ct_pack_panels_cuda(@Cast("const float*") Pointer w, @Cast("float*") Pointer packed, int row0, int rows, int k, Pointer stream);
+    public static native int ct_packed_linear_cuda(@Cast("const float*") Pointer a, @Cast("const float*") Pointer packed, @Cast("const float*") Pointer bias, @Cast("float*") Pointer c, int m, int n, int k, Pointer stream);
+    // decoder_inference.h (params: a host array of device pointers)
     public static native int ct_decoder_layer_inference_cuda(@Cast("float*") Pointer x, @Cast("const float*") Pointer memory, @Cast("const float* const*") PointerPointer<?> params, @Cast("const float*") Pointer memoryMask, int causal, int b, int t, int s, int c, int nh, float eps, @Cast("float*") Pointer workspace, Pointer stream);
     public static native int ct_attention_forward_cuda(@Cast("const float*") Pointer q, @Cast("const float*") Pointer k, @Cast("const float*") Pointer v, @Cast("const float*") Pointer mask, @Cast("float*") Pointer out, @Cast("float*") Pointer lse, int b, int nh, int tq, int tk, int hs, float scale, int causal, float pDrop, long seed, long offset, Pointer stream);
     public static native int ct_attention_backward_cuda(@Cast("const float*") Pointer dout, @Cast("const float*") Pointer q, @Cast("const float*") Pointer k, @Cast("const float*") Pointer v, @Cast("const float*") Pointer mask, @Cast("const float*") Pointer out, @Cast("const float*") Pointer lse, @Cast("float*") Pointer dq, @Cast("float*") Pointer dk, @Cast("float*") Pointer dv, int b, int nh, int tq, int tk, int hs, float scale, int causal, float pDrop, long seed, long offset, Pointer stream);

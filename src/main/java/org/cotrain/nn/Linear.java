@@ -15,6 +15,7 @@ public final class Linear implements AutoCloseable {
     private final Parameter weight;
     private final Parameter bias;
     private final Buffer out;
+    private Tensor packed;  // the weight in panels, for forwardPacked; made by the first packForInference
     private Tensor x;
 
     /** DP's transformer initialisation: weight N(0, 0.02), decayed; bias zeros, not decayed. */
@@ -76,6 +77,35 @@ public final class Linear implements AutoCloseable {
     }
 
     /**
+     * Copies the current weight into panels (packed_linear.h) for {@link #forwardPacked}; call again whenever it may
+     * have changed (the sampler does, once per sampling call).
+     */
+    public void packForInference() {
+        if (packed == null) {
+            packed = Ops.packedWeight(weight.value());
+        }
+        Ops.packPanels(weight.value(), packed);
+    }
+
+    /**
+     * The forward with the weight of the last {@link #packForInference} (packed_linear.h): made for a few rows (batch-1
+     * sampling); same math, summed in another order. No backward. x (..., in) -> y (..., out), this layer's buffer.
+     */
+    public Tensor forwardPacked(Tensor x) {
+        if (packed == null) {
+            throw new IllegalStateException(weight.name() + ": forwardPacked before packForInference");
+        }
+        try (OpProfile.Scope ignored = OpProfile.scope(OpProfile.Family.LINEAR, x.backend())) {
+            int rows = rows(x, inFeatures, "input");
+            int[] shape = x.shape();
+            shape[shape.length - 1] = outFeatures;
+            Tensor y = out.get(shape);
+            Ops.packedLinear(x.view(rows, inFeatures), packed, outFeatures, bias.value(), y.view(rows, outFeatures));
+            return y;
+        }
+    }
+
+    /**
      * dW += dy^T x, db += sum of dy rows, and dx = dy W (dx += dy W when accumulate); dx may be null when the input
      * needs no gradient. dy (..., out) like the forward's output; dx (..., in) like its input.
      */
@@ -108,5 +138,8 @@ public final class Linear implements AutoCloseable {
         weight.close();
         bias.close();
         out.close();
+        if (packed != null) {
+            packed.close();
+        }
     }
 }

@@ -41,6 +41,20 @@ public final class MlpEncoder implements AutoCloseable {
         return linear2.forward(m);
     }
 
+    /** Packs both weights for {@link #forwardInference} (once per sampling call: see Linear.packForInference). */
+    public void packForInference() {
+        linear0.packForInference();
+        linear2.packForInference();
+    }
+
+    /** The forward on the packed weights (few rows, no backward): x (B, T, C) -> (B, T, C), a buffer of this encoder. */
+    public Tensor forwardInference(Tensor x) {
+        Tensor h = linear0.forwardPacked(x);
+        Tensor m = mish.get(h.shape());
+        Ops.mishForward(h, m);
+        return linear2.forwardPacked(m);
+    }
+
     /** dx = d/dx given dout (dx is overwritten). */
     public void backward(Tensor dout, Tensor dx) {
         if (hidden == null) {

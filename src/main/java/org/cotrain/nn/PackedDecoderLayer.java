@@ -3,6 +3,7 @@ package org.cotrain.nn;
 import org.bytedeco.javacpp.PointerPointer;
 import org.cotrain.backend.Backend;
 import org.cotrain.nativelib.CpuKernels;
+import org.cotrain.ops.Ops;
 import org.cotrain.tensor.DType;
 import org.cotrain.tensor.Tensor;
 
@@ -45,7 +46,7 @@ public final class PackedDecoderLayer implements AutoCloseable {
     }
 
     private Tensor packedTensor(int rows, int k) {
-        return backend.empty(Math.toIntExact(CpuKernels.ct_packed_panels_size(rows, k)));
+        return backend.empty(Math.toIntExact(Ops.packedPanelsSize(rows, k)));
     }
 
     /** Packs the layer's current weights (and takes its vectors' current storage). */

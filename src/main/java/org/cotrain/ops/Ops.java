@@ -51,6 +51,47 @@ public final class Ops {
         out.backend().randInt(out, low, high, seed, offset);
     }
 
+    // ---- packed_linear.h ------------------------------------------------------------------------------------------
+
+    /** Panel width of packed_linear.h (CT_PANEL). */
+    public static final int PANEL = 32;
+
+    /** Floats of a (rows, k) weight packed in panels: ceil(rows / 32) * 32 * k (ct_packed_panels_size). */
+    public static long packedPanelsSize(int rows, int k) {
+        return (long) ((rows + PANEL - 1) / PANEL) * PANEL * k;
+    }
+
+    /** A new, unfilled tensor for w (N, K) packed in panels, on w's backend. */
+    public static Tensor packedWeight(Tensor w) {
+        rank("packedWeight", "weight", w, 2, 2);
+        return w.backend().empty(Math.toIntExact(packedPanelsSize(w.dim(0), w.dim(1))));
+    }
+
+    /** packed &lt;- w (N, K) in panels of 32 output columns (packed_linear.h); packed from {@link #packedWeight}. */
+    public static void packPanels(Tensor w, Tensor packed) {
+        String op = "packPanels";
+        sameBackend(op, w, packed);
+        allF32(op, w, packed);
+        rank(op, "weight", w, 2, 2);
+        numel(op, "packed", packed, packedPanelsSize(w.dim(0), w.dim(1)));
+        w.backend().packPanels(w, packed, 0, w.dim(0), w.dim(1));
+    }
+
+    /** c (M, N) = a (M, K) W^T + bias (N), with W (N, K) packed by {@link #packPanels}. */
+    public static void packedLinear(Tensor a, Tensor packed, int n, Tensor bias, Tensor c) {
+        String op = "packedLinear";
+        sameBackend(op, a, packed, bias, c);
+        allF32(op, a, packed, bias, c);
+        rank(op, "a", a, 2, 2);
+        int m = a.dim(0);
+        int k = a.dim(1);
+        numel(op, "packed weight", packed, packedPanelsSize(n, k));
+        shape(op, "bias", bias, n);
+        shape(op, "c", c, m, n);
+        distinct(op, "a", a, "c", c);
+        a.backend().packedLinear(a, packed, bias, c, m, n, k);
+    }
+
     // ---- matmul.h -------------------------------------------------------------------------------------------------
 
     /** c = op(a) op(b) (+ bias). See {@link #matmul(Tensor, boolean, Tensor, boolean, Tensor, Tensor, float, float)}. */

@@ -352,8 +352,9 @@ public final class TransformerForDiffusion implements Denoiser, AutoCloseable {
 
     /**
      * Denoiser: while the session is open, evaluation forwards of at most {@link #FUSED_MAX_ROWS} sample tokens run
-     * each decoder layer as one native call (decoder_inference.h) with its weights packed here, once: the sampling
-     * of one action chunk at batch 1 spends most of its time in the decoder's small ops otherwise. CPU backend
+     * each decoder layer as one native call (decoder_inference.h), and the MLP condition encoder on packed_linear.h,
+     * with their weights packed here, once: the sampling of one action chunk at batch 1 spends most of its time in
+     * the decoder's small ops otherwise. CPU backend
      * only: the CUDA version of the fused layer has not run on a GPU yet, and there the whole step is one CUDA graph
      * anyway.
      */
@@ -365,6 +366,9 @@ public final class TransformerForDiffusion implements Denoiser, AutoCloseable {
         }
         for (TransformerDecoderLayer layer : decoderLayers) {
             layer.packForInference();
+        }
+        if (mlpEncoder != null) {
+            mlpEncoder.packForInference();
         }
         fusedDecoder = true;
         return () -> fusedDecoder = false;
@@ -403,7 +407,8 @@ public final class TransformerForDiffusion implements Denoiser, AutoCloseable {
         Ops.addBroadcast(ct, condPosEmb.value().view(condTokens, c), sum);
         Tensor x = dropCond.forward(sum, training, seed);
         if (mlpEncoder != null) {
-            return mlpEncoder.forward(x);
+            return fusedDecoder && !training && b * condTokens <= FUSED_MAX_ROWS ? mlpEncoder.forwardInference(x)
+                    : mlpEncoder.forward(x);
         }
         for (TransformerEncoderLayer layer : encoderLayers) {
             x = layer.forward(x, false, training, seed); // DP runs its condition encoder without a mask

@@ -280,31 +280,6 @@ class DecoderInferenceOpTest {
     }
 
     @Test
-    void packedPanelsHoldTheWeightColumnByColumn() {
-        Backend cpu = OpTesting.cpu();
-        int nTotal = 45;
-        int row0 = 3;
-        int rows = 40;
-        int k = 7;
-        float[] w = OpTesting.toFloat(OpTesting.randn(5, nTotal * k));
-        int size = Math.toIntExact(CpuKernels.ct_packed_panels_size(rows, k));
-        assertEquals(2 * 32 * k, size);
-        try (Tensor wt = cpu.of(w, nTotal, k); Tensor packed = cpu.empty(size)) {
-            cpu.packPanels(wt, packed, row0, rows, k);
-            float[] got = packed.toFloatArray();
-            for (int p = 0; p < 2; p++) {
-                for (int kk = 0; kk < k; kk++) {
-                    for (int j = 0; j < 32; j++) {
-                        int r = p * 32 + j;
-                        float want = r < rows ? w[(row0 + r) * k + kk] : 0f;
-                        assertEquals(want, got[(p * k + kk) * 32 + j], "panel " + p + ", k " + kk + ", column " + j);
-                    }
-                }
-            }
-        }
-    }
-
-    @Test
     void badCallsAreErrorsNamingTheProblem() {
         Backend cpu = OpTesting.cpu();
         Case cs = CASES[1];
