@@ -41,6 +41,10 @@ CT_INLINE void panel_tile(const float* a, int k, const float* panel, const float
     for (int i = 0; i < MR; i++)
         for (int j = 0; j < NV; j++) acc[i][j] = V{};
     for (int kk = 0; kk < k; kk++) {
+        // the panel streams from L3 (a DP-T step reads 36 MB of weights): ask for its two lines 64 k-rows (8 KB)
+        // ahead; measured 7% faster on two threads and 20% on one (prefetch never faults past the end)
+        __builtin_prefetch(panel + (int64_t)(kk + 64) * CT_PANEL);
+        __builtin_prefetch(panel + (int64_t)(kk + 64) * CT_PANEL + 16);
         V w[NV];
         for (int j = 0; j < NV; j++) w[j] = load<V>(panel + (int64_t)kk * CT_PANEL + j * L);
         for (int i = 0; i < MR; i++) {
