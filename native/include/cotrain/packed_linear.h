@@ -20,7 +20,7 @@ CT_API void ct_pack_panels_cpu(const float* w, float* packed, int row0, int rows
 CT_API int ct_pack_panels_cuda(const float* w, float* packed, int row0, int rows, int k, void* stream);
 
 // c (M, N) = a (M, K) W^T + bias (N), W packed as above (ct_packed_panels_size(N, K) floats); all dense row-major.
-// Any M works; the kernels are made for a few dozen rows (OpenBLAS's blocked GEMM wins above).
+// Any M works; the kernels are made for the few rows of batch-1 sampling (the weights stream once per 8 rows).
 CT_API void ct_packed_linear_cpu(const float* a, const float* packed, const float* bias, float* c, int m, int n,
                                  int k);
 CT_API int ct_packed_linear_cuda(const float* a, const float* packed, const float* bias, float* c, int m, int n,

@@ -17,11 +17,11 @@ public interface Denoiser {
     void predict(Tensor sample, Tensor timesteps, Tensor cond, Tensor out);
 
     /**
-     * Opened by the samplers before the steps of one sampling call at batch size batch and closed after them. The
+     * Opened by the samplers before the steps of one sampling call and closed after them. The
      * weights do not change in between, so a denoiser may prepare them once per call (TransformerForDiffusion packs
      * its decoder's weights for the fused CPU layer). The default prepares nothing.
      */
-    default Session beginSampling(int batch) {
+    default Session beginSampling() {
         return () -> { };
     }
 

@@ -173,7 +173,7 @@ public final class DiffusionSampler implements AutoCloseable {
         Tensor x = trajectoryA;     // x_t, (B, H, Da)
         Tensor next = trajectoryB;  // x_prev, (B, H, Da)
         Ops.randNormal(x, seed, offset);
-        try (Denoiser.Session ignored = denoiser.beginSampling(batchSize)) {
+        try (Denoiser.Session ignored = denoiser.beginSampling()) {
             for (int k = 0; k < timesteps.length; k++) {
                 if (keep != null) {
                     applyCondition(keep, x);

@@ -99,7 +99,7 @@ class TransformerForDiffusionParityTest {
                 double evalErr = OpTesting.relativeError(predicted.toFloatArray(), f.floats("output"));
                 assertTrue(evalErr < FORWARD_TOL, variant + ": predict relative error " + evalErr);
                 // and inside a sampling session, where the CPU runs each decoder layer as one fused call
-                try (Denoiser.Session ignored = model.beginSampling(sample.dim(0))) {
+                try (Denoiser.Session ignored = model.beginSampling()) {
                     model.predict(sample, timesteps, cond, predicted);
                 }
                 double fusedErr = OpTesting.relativeError(predicted.toFloatArray(), f.floats("output"));
@@ -306,7 +306,7 @@ class TransformerForDiffusionParityTest {
             model.loadWeights(f);
             model.forward(sample, timesteps, cond, true, 1L);
             model.backward(g);
-            try (Denoiser.Session ignored = model.beginSampling(sample.dim(0))) { // packs the decoder's weights
+            try (Denoiser.Session ignored = model.beginSampling()) { // packs the decoder's weights
                 model.forward(sample, timesteps, cond, false, 0L);
             }
             assertTrue(cpu.liveBytes() > before);
