@@ -26,7 +26,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * </ul>
  * and the same at batch-1 inference (16 action tokens; 3 condition tokens through the cross-attention's packed
  * in-projection), where at most 32 rows go to cotrain's skinny kernel (native/src/matmul_skinny.cpp) instead of
- * OpenBLAS.
+ * OpenBLAS. {@code packed}: the same product with the weight packed in panels beforehand (packed_linear.h, what
+ * sampling uses), with a zero bias.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -44,6 +45,8 @@ public class MatmulBenchmarks extends KernelState {
     private Tensor x;
     private Tensor w;
     private Tensor y;
+    private Tensor packed;
+    private Tensor bias;
 
     @Setup(Level.Trial)
     public void setup() {
@@ -52,12 +55,22 @@ public class MatmulBenchmarks extends KernelState {
         x = randn(1, mkn[0], mkn[1]);
         w = randn(2, mkn[2], mkn[1]);
         y = zeros(mkn[0], mkn[2]);
+        packed = own(Ops.packedWeight(w));
+        Ops.packPanels(w, packed);
+        bias = zeros(mkn[2]);
         ready();
     }
 
     @Benchmark
     public Tensor linear() {
         Ops.matmul(x, false, w, true, null, y);
+        be.synchronize();
+        return y;
+    }
+
+    @Benchmark
+    public Tensor packed() {
+        Ops.packedLinear(x, packed, w.dim(0), bias, y);
         be.synchronize();
         return y;
     }

@@ -49,7 +49,8 @@ public final class Work {
                 return new Amount("sgemm " + (int) n + "^3", 2 * n * n * n, 3 * F * n * n,
                         "flops = 2 n^3; bytes = 3 * 4 * n^2 (read A, B; write C)");
             }
-            case "MatmulBenchmarks.linear": {
+            case "MatmulBenchmarks.linear":
+            case "MatmulBenchmarks.packed": {
                 // y (M, N) = x (M, K) W^T, W (N, K): M N dot products of length K.
                 int[] d = DpSizes.gemm(params.get("gemm"));
                 double m = d[0];
@@ -85,9 +86,31 @@ public final class Work {
             case "EncoderBenchmarks.forward":
             case "EncoderBenchmarks.trainStep":
                 return encoder(benchmark.endsWith("forward"));
+            case "DecoderLayerBenchmarks.fused":
+            case "DecoderLayerBenchmarks.composed":
+                return decoderLayer(Integer.parseInt(params.get("batch")));
             default:
                 throw new IllegalArgumentException("no napkin math for benchmark " + benchmark);
         }
+    }
+
+    /**
+     * One DP-T decoder layer's evaluation forward (C 256, 4 heads, T 16 action tokens, S 3 condition tokens) at
+     * batch B. FLOPs: the products, 2 per multiply-add: per action token 3C^2 (q, k, v) + C^2 (self out) + C^2
+     * (cross q) + C^2 (cross out) + 8 C^2 (FFN) = 14 C^2, per condition token 2 C^2 (cross k, v); attention 4 T T HS
+     * + 4 T S HS per (b, head); norms and GELU are left out. Bytes: the weights read once (16 C^2 + 13 C floats),
+     * x read and written, the memory read.
+     */
+    private static Amount decoderLayer(int b) {
+        double c = DpSizes.WIDTH;
+        double t = DpSizes.ACTION_TOKENS;
+        double s = DpSizes.COND_TOKENS;
+        double hs = c / DpSizes.HEADS;
+        double flops = 2 * b * (14 * c * c * t + 2 * c * c * s) + 4 * b * DpSizes.HEADS * (t * t + t * s) * hs;
+        double bytes = F * (16 * c * c + 13 * c + 2 * b * t * c + b * s * c);
+        return new Amount(String.format("x (%d, %d, %d), memory (%d, %d, %d)", b, (int) t, (int) c, b, (int) s,
+                (int) c), flops, bytes, "flops = 2 B (14 C^2 T + 2 C^2 S) + 4 B NH (T^2 + T S) HS; bytes = 4 (16 C^2 "
+                + "+ 13 C + 2 B T C + B S C)");
     }
 
     /**
