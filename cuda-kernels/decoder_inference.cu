@@ -36,9 +36,10 @@ __global__ void norm_kernel(const float* x, const float* w, const float* b, floa
 }
 
 // out[(bi T + i) C + h HS + d] = attention of query row (bi, h, i) over keys j < jend: q at
-// q + (bi T + i) q_ld + h HS, key j at k + (bi Tk + j) kv_ld + h HS, value j at v + the same offset.
+// q + (bi T + i) q_ld + h HS; key j >= 1 at k + (bi Tk + j) kv_ld + h HS, value j at v + the same offset; key and
+// value 0 the same, or at k0 and k0 + v - k when k0 is given (a token shared by the batch).
 // One warp per row, blocks of 8 warps.
-__global__ void attention_kernel(const float* q, int q_ld, const float* k, const float* v, int kv_ld,
+__global__ void attention_kernel(const float* q, int q_ld, const float* k, const float* v, int kv_ld, const float* k0,
                                  const float* mask, float* out, int b, int nh, int t, int tk, int hs, int c,
                                  int causal, float scale) {
     const int lane = threadIdx.x % 32;
@@ -56,10 +57,12 @@ __global__ void attention_kernel(const float* q, int q_ld, const float* k, const
     float running_max = -INFINITY, running_sum = 0.0f;
     for (int j = 0; j < jend; j++) {
         const int64_t off = ((int64_t)bi * tk + j) * kv_ld + h * hs;
+        const float* kj = (j == 0 && k0) ? k0 + h * hs : k + off;
+        const float* vj = (j == 0 && k0) ? k0 + (v - k) + h * hs : v + off;
         float dot = 0.0f;
         for (int u = 0; u < kMaxLanes; u++) {
             const int d = lane + 32 * u;
-            if (d < hs) dot += qv[u] * k[off + d];
+            if (d < hs) dot += qv[u] * kj[d];
         }
         float sj = scale * ct_warp_sum(dot);
         if (mask) sj += mask[(int64_t)i * tk + j];
@@ -70,7 +73,7 @@ __global__ void attention_kernel(const float* q, int q_ld, const float* k, const
         running_sum = running_sum * correction + p;
         for (int u = 0; u < kMaxLanes; u++) {
             const int d = lane + 32 * u;
-            acc[u] = acc[u] * correction + (d < hs ? p * v[off + d] : 0.0f);
+            acc[u] = acc[u] * correction + (d < hs ? p * vj[d] : 0.0f);
         }
         running_max = new_max;
     }
@@ -90,7 +93,8 @@ int launch_norm(const float* x, const float* w, const float* b, float* y, int ro
 
 }  // namespace
 
-CT_API int ct_decoder_layer_inference_cuda(float* x, const float* memory, const float* const* params,
+CT_API int ct_decoder_layer_inference_cuda(float* x, const float* memory, const float* memory_kv,
+                                           const float* step_kv, const float* const* params,
                                            const float* memory_mask, int causal, int b, int t, int s, int c, int nh,
                                            float eps, float* workspace, void* stream_ptr) {
     if (b <= 0 || t <= 0 || c <= 0) return 0;
@@ -113,17 +117,20 @@ CT_API int ct_decoder_layer_inference_cuda(float* x, const float* memory, const 
 #define CT_DEC_STEP(call) \
     if ((e = (call)) != 0) return e
     CT_DEC_STEP(launch_norm(x, p[CT_DEC_NORM1_W], p[CT_DEC_NORM1_B], ln, rows, c, eps, stream));
-    CT_DEC_STEP(launch_panel_product<STORE>(memory, mrows, c, p[CT_DEC_CROSS_KV_P], p[CT_DEC_CROSS_IN_B] + c, kv, 2 * c,
-                                      stream));
+    if (memory_kv == nullptr) {
+        CT_DEC_STEP(launch_panel_product<STORE>(memory, mrows, c, p[CT_DEC_CROSS_KV_P], p[CT_DEC_CROSS_IN_B] + c, kv,
+                                                2 * c, stream));
+    }
+    const float* mkv = memory_kv ? memory_kv : kv;
     CT_DEC_STEP(launch_panel_product<STORE>(ln, rows, c, p[CT_DEC_SELF_IN_P], p[CT_DEC_SELF_IN_B], qkv, 3 * c, stream));
-    attention_kernel<<<att_blocks, 256, 0, stream>>>(qkv, 3 * c, qkv + c, qkv + 2 * c, 3 * c, nullptr, att, b, nh, t,
-                                                     t, hs, c, causal, scale);
+    attention_kernel<<<att_blocks, 256, 0, stream>>>(qkv, 3 * c, qkv + c, qkv + 2 * c, 3 * c, nullptr, nullptr, att,
+                                                     b, nh, t, t, hs, c, causal, scale);
     CT_DEC_STEP(ct_launch_status());
     CT_DEC_STEP(launch_panel_product<ADD>(att, rows, c, p[CT_DEC_SELF_OUT_P], p[CT_DEC_SELF_OUT_B], x, c, stream));
     CT_DEC_STEP(launch_norm(x, p[CT_DEC_NORM2_W], p[CT_DEC_NORM2_B], ln, rows, c, eps, stream));
     CT_DEC_STEP(launch_panel_product<STORE>(ln, rows, c, p[CT_DEC_CROSS_Q_P], p[CT_DEC_CROSS_IN_B], q, c, stream));
-    attention_kernel<<<att_blocks, 256, 0, stream>>>(q, c, kv, kv + c, 2 * c, memory_mask, att, b, nh, t, s, hs, c,
-                                                     0, scale);
+    attention_kernel<<<att_blocks, 256, 0, stream>>>(q, c, mkv, mkv + c, 2 * c, step_kv, memory_mask, att, b, nh, t,
+                                                     s, hs, c, 0, scale);
     CT_DEC_STEP(ct_launch_status());
     CT_DEC_STEP(launch_panel_product<ADD>(att, rows, c, p[CT_DEC_CROSS_OUT_P], p[CT_DEC_CROSS_OUT_B], x, c, stream));
     CT_DEC_STEP(launch_norm(x, p[CT_DEC_NORM3_W], p[CT_DEC_NORM3_B], ln, rows, c, eps, stream));

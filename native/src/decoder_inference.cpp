@@ -44,13 +44,14 @@ CT_INLINE void norm_rows(const float* x, const float* w, const float* b, float* 
 }
 
 // One query row of attention without dropout, the arithmetic of attention.cpp's forward_row (but for its exp, the
-// vectorisable one of cpu_common.h, within ~2 ulp of expf): keys j < jend at
-// k0 + j * kstride, values at v0 + j * vstride; s: (jend) scratch; oi: (HS) output.
-CT_INLINE void attend_row(const float* qi, const float* k0, int64_t kstride, const float* v0, int64_t vstride,
-                          const float* mask_row, int jend, int hs, float scale, float* s, float* oi) {
+// vectorisable one of cpu_common.h, within ~2 ulp of expf): keys j < jend, key 0 at k_first and key j >= 1 at
+// k_rest + (j - 1) * kstride, values likewise; s: (jend) scratch; oi: (HS) output.
+CT_INLINE void attend_row(const float* qi, const float* k_first, const float* k_rest, const float* v_first,
+                          const float* v_rest, int64_t kstride, const float* mask_row, int jend, int hs, float scale,
+                          float* s, float* oi) {
     float maxval = -INFINITY;
     for (int j = 0; j < jend; j++) {
-        const float* kj = k0 + j * kstride;
+        const float* kj = j == 0 ? k_first : k_rest + (j - 1) * kstride;
         float dot = 0.0f;
 #pragma omp simd reduction(+ : dot)
         for (int d = 0; d < hs; d++) dot += qi[d] * kj[d];
@@ -68,7 +69,7 @@ CT_INLINE void attend_row(const float* qi, const float* k0, int64_t kstride, con
     for (int j = 0; j < jend; j++) {
         if (s[j] == 0.0f) continue;
         const float w = s[j] * norm;
-        const float* vj = v0 + j * vstride;
+        const float* vj = j == 0 ? v_first : v_rest + (j - 1) * kstride;
 #pragma omp simd
         for (int d = 0; d < hs; d++) oi[d] += w * vj[d];
     }
@@ -77,6 +78,8 @@ CT_INLINE void attend_row(const float* qi, const float* k0, int64_t kstride, con
 struct LayerArgs {
     float* x;
     const float* memory;
+    const float* memory_kv;  // or NULL
+    const float* step_kv;    // or NULL
     const float* const* p;
     const float* mask;
     int causal, b, t, s, c, nh;
@@ -96,7 +99,8 @@ CT_INLINE void layer_body(const LayerArgs& A, int th, int nth) {
     float* att = qkv + (int64_t)rows * 3 * c;    // (B T, C) heads merged
     float* q = att + (int64_t)rows * c;          // (B T, C)
     float* hidden = q + (int64_t)rows * c;       // (B T, 4C)
-    float* kv = hidden + (int64_t)rows * 4 * c;  // (B S, 2C)
+    float* kv = hidden + (int64_t)rows * 4 * c;  // (B S, 2C), unless the caller gives memory_kv
+    const float* mkv = A.memory_kv ? A.memory_kv : kv;
     std::vector<float> ln((size_t)rows * c);     // this thread's copy of the normalised rows
     const float scale = (float)(1.0 / sqrt((double)hs));
     std::vector<float> scores((size_t)(A.t > A.s ? A.t : A.s) + 1);
@@ -104,7 +108,7 @@ CT_INLINE void layer_body(const LayerArgs& A, int th, int nth) {
     const int64_t a0 = heads_rows * th / nth, a1 = heads_rows * (th + 1) / nth;
 
     // 1. the memory's keys and values; q, k, v of norm1(x)
-    if (mrows > 0) {
+    if (mrows > 0 && A.memory_kv == nullptr) {
         panel_product<V, MR, STORE>(A.memory, mrows, c, p[CT_DEC_CROSS_KV_P], p[CT_DEC_CROSS_IN_B] + c, kv, 2 * c,
                                     th, nth);
     }
@@ -116,8 +120,8 @@ CT_INLINE void layer_body(const LayerArgs& A, int th, int nth) {
         const int bi = (int)(r / ((int64_t)A.nh * A.t)), h = (int)(r / A.t % A.nh), i = (int)(r % A.t);
         const float* base = qkv + (int64_t)bi * A.t * 3 * c + h * hs;
         const int jend = A.causal ? (i + 1 < A.t ? i + 1 : A.t) : A.t;
-        attend_row(base + (int64_t)i * 3 * c, base + c, 3 * c, base + 2 * c, 3 * c, nullptr, jend, hs, scale,
-                   scores.data(), att + ((int64_t)bi * A.t + i) * c + h * hs);
+        attend_row(base + (int64_t)i * 3 * c, base + c, base + 4 * c, base + 2 * c, base + 5 * c, 3 * c, nullptr,
+                   jend, hs, scale, scores.data(), att + ((int64_t)bi * A.t + i) * c + h * hs);
     }
 #pragma omp barrier
     // 3. x += out_proj(attention)
@@ -130,8 +134,9 @@ CT_INLINE void layer_body(const LayerArgs& A, int th, int nth) {
     // 5. cross-attention to the memory
     for (int64_t r = a0; r < a1; r++) {
         const int bi = (int)(r / ((int64_t)A.nh * A.t)), h = (int)(r / A.t % A.nh), i = (int)(r % A.t);
-        const float* kb = kv + (int64_t)bi * A.s * 2 * c + h * hs;
-        attend_row(q + ((int64_t)bi * A.t + i) * c + h * hs, kb, 2 * c, kb + c, 2 * c,
+        const float* kb = mkv + (int64_t)bi * A.s * 2 * c + h * hs;
+        const float* k_first = A.step_kv ? A.step_kv + h * hs : kb;
+        attend_row(q + ((int64_t)bi * A.t + i) * c + h * hs, k_first, kb + 2 * c, k_first + c, kb + 3 * c, 2 * c,
                    A.mask ? A.mask + (int64_t)i * A.s : nullptr, A.s, hs, scale, scores.data(),
                    att + ((int64_t)bi * A.t + i) * c + h * hs);
     }
@@ -172,11 +177,11 @@ CT_API int64_t ct_decoder_layer_workspace_size(int b, int t, int s, int c) {
     return 9 * (int64_t)b * t * c + 2 * (int64_t)b * s * c;
 }
 
-CT_API void ct_decoder_layer_inference_cpu(float* x, const float* memory, const float* const* params,
-                                           const float* memory_mask, int causal, int b, int t, int s, int c, int nh,
-                                           float eps, float* workspace) {
+CT_API void ct_decoder_layer_inference_cpu(float* x, const float* memory, const float* memory_kv, const float* step_kv,
+                                           const float* const* params, const float* memory_mask, int causal, int b,
+                                           int t, int s, int c, int nh, float eps, float* workspace) {
     if (b <= 0 || t <= 0 || c <= 0) return;
-    const LayerArgs args{x, memory, params, memory_mask, causal, b, t, s, c, nh, eps, workspace};
+    const LayerArgs args{x, memory, memory_kv, step_kv, params, memory_mask, causal, b, t, s, c, nh, eps, workspace};
     switch (ct_matmul_skinny_isa()) {
         case 2: layer_avx512(args); break;
         case 1: layer_avx2(args); break;

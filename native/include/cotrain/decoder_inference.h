@@ -39,11 +39,19 @@ CT_API int64_t ct_decoder_layer_workspace_size(int b, int t, int s, int c);
 // x: (B, T, C), overwritten with the layer's output; memory: (B, S, C); params: CT_DEC_PARAMS pointers as above;
 // memory_mask: additive (T, S) or NULL; causal: self-attention key j visible to query i when j <= i; NH heads of
 // C / NH; eps: the norms' epsilon; workspace: ct_decoder_layer_workspace_size floats, not shared with any argument.
-// The CUDA version takes C / NH <= 256, as attention.h, and returns cudaErrorInvalidValue above.
-CT_API void ct_decoder_layer_inference_cpu(float* x, const float* memory, const float* const* params,
-                                           const float* memory_mask, int causal, int b, int t, int s, int c, int nh,
-                                           float eps, float* workspace);
-CT_API int ct_decoder_layer_inference_cuda(float* x, const float* memory, const float* const* params,
+//
+// Keys and values of the memory computed ahead (sampling hoists them out of the step loop: the condition tokens do
+// not change during a sampling call, and the diffusion-step token takes one of a few known values):
+// memory_kv: NULL, or (B, S, 2C), the memory already through rows [C, 3C) of the cross-attention's in-projection
+// (keys, then values); memory and CROSS_KV_P are then not read. step_kv: NULL, or (2C): the keys and values of
+// memory token 0 for every sequence of the batch (DP-T's step token), in place of memory_kv's token 0.
+// The CUDA version takes C / NH <= 256, as attention.h, and returns cudaErrorInvalidValue above; its params array
+// lives in host memory and holds device pointers.
+CT_API void ct_decoder_layer_inference_cpu(float* x, const float* memory, const float* memory_kv, const float* step_kv,
+                                           const float* const* params, const float* memory_mask, int causal, int b,
+                                           int t, int s, int c, int nh, float eps, float* workspace);
+CT_API int ct_decoder_layer_inference_cuda(float* x, const float* memory, const float* memory_kv,
+                                           const float* step_kv, const float* const* params,
                                            const float* memory_mask, int causal, int b, int t, int s, int c, int nh,
                                            float eps, float* workspace, void* stream);
 

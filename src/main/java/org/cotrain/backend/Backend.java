@@ -217,10 +217,12 @@ public interface Backend extends AutoCloseable {
 
     /**
      * One decoder layer's evaluation forward, x (B, T, C) overwritten; params: the CT_DEC_PARAMS device pointers of
-     * decoder_inference.h, in its order.
+     * decoder_inference.h, in its order; memoryKv (B, S, 2C) and stepKv (2C): the memory's keys and values computed
+     * ahead, or null (stepKv may point into a larger table).
      */
-    void decoderLayerInference(Tensor x, Tensor memory, PointerPointer<?> params, Tensor memoryMask, boolean causal,
-                               int b, int t, int s, int c, int nh, float eps, Tensor workspace);
+    void decoderLayerInference(Tensor x, Tensor memory, Tensor memoryKv, Pointer stepKv, PointerPointer<?> params,
+                               Tensor memoryMask, boolean causal, int b, int t, int s, int c, int nh, float eps,
+                               Tensor workspace);
 
     // ---- spatial_softmax.h ----------------------------------------------------------------------------------------
 

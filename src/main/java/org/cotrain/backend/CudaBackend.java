@@ -759,11 +759,11 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void decoderLayerInference(Tensor x, Tensor memory, PointerPointer<?> params, Tensor memoryMask,
-                                      boolean causal, int b, int t, int s, int c, int nh, float eps,
-                                      Tensor workspace) {
-        check(ct_decoder_layer_inference_cuda(x.data(), ptr(memory), params, ptr(memoryMask), causal ? 1 : 0, b, t, s,
-                c, nh, eps, workspace.data(), stream), "decoder_layer_inference");
+    public void decoderLayerInference(Tensor x, Tensor memory, Tensor memoryKv, Pointer stepKv,
+                                      PointerPointer<?> params, Tensor memoryMask, boolean causal, int b, int t, int s,
+                                      int c, int nh, float eps, Tensor workspace) {
+        check(ct_decoder_layer_inference_cuda(x.data(), ptr(memory), ptr(memoryKv), stepKv, params, ptr(memoryMask),
+                causal ? 1 : 0, b, t, s, c, nh, eps, workspace.data(), stream), "decoder_layer_inference");
     }
 
     @Override

@@ -17,11 +17,13 @@ public interface Denoiser {
     void predict(Tensor sample, Tensor timesteps, Tensor cond, Tensor out);
 
     /**
-     * Opened by the samplers before the steps of one sampling call and closed after them. The
-     * weights do not change in between, so a denoiser may prepare them once per call (TransformerForDiffusion packs
-     * its decoder's weights for the fused CPU layer). The default prepares nothing.
+     * Opened by the samplers before the steps of one sampling call and closed after them. In between the weights do
+     * not change, every {@link #predict} gets the same cond tensor with the same values, and the steps' timesteps
+     * are among {@code timesteps} (the call's, noisiest first; null when unknown). So a denoiser may prepare what
+     * depends on those alone once per call: TransformerForDiffusion packs its weights for the fused CPU layer and
+     * computes the condition tokens' and the step tokens' keys and values ahead. The default prepares nothing.
      */
-    default Session beginSampling() {
+    default Session beginSampling(float[] timesteps) {
         return () -> { };
     }
 

@@ -173,7 +173,11 @@ public final class DiffusionSampler implements AutoCloseable {
         Tensor x = trajectoryA;     // x_t, (B, H, Da)
         Tensor next = trajectoryB;  // x_prev, (B, H, Da)
         Ops.randNormal(x, seed, offset);
-        try (Denoiser.Session ignored = denoiser.beginSampling()) {
+        float[] sessionTimesteps = new float[timesteps.length];
+        for (int k = 0; k < timesteps.length; k++) {
+            sessionTimesteps[k] = timesteps[k];
+        }
+        try (Denoiser.Session ignored = denoiser.beginSampling(sessionTimesteps)) {
             for (int k = 0; k < timesteps.length; k++) {
                 if (keep != null) {
                     applyCondition(keep, x);

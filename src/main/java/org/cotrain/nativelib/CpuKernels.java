@@ -160,6 +160,8 @@ public final class CpuKernels {
     public static native long ct_decoder_layer_workspace_size(int b, int t, int s, int c);
     public static native void ct_decoder_layer_inference_cpu(@Cast("float*") Pointer x,
                                                              @Cast("const float*") Pointer memory,
+                                                             @Cast("const float*") Pointer memoryKv,
+                                                             @Cast("const float*") Pointer stepKv,
                                                              @Cast("const float* const*") PointerPointer<?> params,
                                                              @Cast("const float*") Pointer memoryMask, int causal,
                                                              int b, int t, int s, int c, int nh, float eps,

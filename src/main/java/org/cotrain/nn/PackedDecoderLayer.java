@@ -1,5 +1,6 @@
 package org.cotrain.nn;
 
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 import org.cotrain.backend.Backend;
 import org.cotrain.nativelib.CpuKernels;
@@ -27,6 +28,7 @@ public final class PackedDecoderLayer implements AutoCloseable {
     private final int nh;
     private final Tensor[] entries = new Tensor[PARAMS];
     private final PointerPointer<?> addresses = new PointerPointer<>(PARAMS);
+    private final Tensor kvBias;   // entries [C, 3C) of the cross-attention's in_proj_bias: the keys' and values'
     private final Buffer workspace;
     private boolean packed;
 
@@ -42,6 +44,7 @@ public final class PackedDecoderLayer implements AutoCloseable {
         entries[CROSS_OUT_P] = packedTensor(c, c);
         entries[LINEAR1_P] = packedTensor(4 * c, c);
         entries[LINEAR2_P] = packedTensor(c, 4 * c);
+        this.kvBias = backend.empty(2 * c);
         this.workspace = new Buffer(backend);
     }
 
@@ -76,6 +79,7 @@ public final class PackedDecoderLayer implements AutoCloseable {
         for (int i = 0; i < PARAMS; i++) {
             addresses.put(i, entries[i].data());
         }
+        Ops.splitHeads(entries[CROSS_IN_B].view(1, 1, 3 * c), c, kvBias.view(1, 1, 1, 2 * c), false);
         packed = true;
     }
 
@@ -84,17 +88,60 @@ public final class PackedDecoderLayer implements AutoCloseable {
      * (B, S, C); memoryMask additive (T, S) or null; causal self-attention or none.
      */
     void forward(Tensor x, Tensor memory, Tensor memoryMask, boolean causal) {
-        if (!packed) {
-            throw new IllegalStateException(name + ": fused forward before pack");
-        }
-        check("input", x, 3);
         check("memory", memory, 3);
+        run(x, memory, null, null, memoryMask, causal, memory.dim(0), memory.dim(1), memory.dim(2));
+    }
+
+    /**
+     * memoryKv (B, S, 2C) &lt;- the keys and values of memory (B, S, C) for {@link #forwardCached}: the memory
+     * through rows [C, 3C) of the cross-attention's in-projection.
+     */
+    void projectMemory(Tensor memory, Tensor memoryKv) {
+        checkPacked();
+        check("memory", memory, 3);
+        check("memory keys and values", memoryKv, 3);
+        int rows = memory.dim(0) * memory.dim(1);
+        if (memory.dim(2) != c || !memoryKv.hasShape(memory.dim(0), memory.dim(1), 2 * c)) {
+            throw new IllegalArgumentException(name + ": memory " + memory.shapeString() + " and its keys and values "
+                    + memoryKv.shapeString() + " must be (B, S, " + c + ") and (B, S, " + 2 * c + ")");
+        }
+        Ops.packedLinear(memory.view(rows, c), entries[CROSS_KV_P], 2 * c, kvBias, memoryKv.view(rows, 2 * c));
+    }
+
+    /**
+     * {@link #forward} with the memory's keys and values computed ahead: memoryKv (B, S, 2C) from
+     * {@link #projectMemory}; stepKv, when not null, a (N, 2C) table whose row {@code step} replaces token 0's keys
+     * and values in every sequence (the diffusion-step token of the current step).
+     */
+    void forwardCached(Tensor x, Tensor memoryKv, Tensor stepKv, int step, Tensor memoryMask, boolean causal) {
+        check("memory keys and values", memoryKv, 3);
+        Pointer stepRow = null;
+        if (stepKv != null) {
+            check("step keys and values", stepKv, 2);
+            if (stepKv.dim(1) != 2 * c || step < 0 || step >= stepKv.dim(0)) {
+                throw new IllegalArgumentException(name + ": step " + step + " of step keys and values "
+                        + stepKv.shapeString() + ", expected a row of (N, " + 2 * c + ")");
+            }
+            // a base Pointer counts its position in bytes
+            stepRow = new Pointer(stepKv.data()).position((long) step * 2 * c * Float.BYTES);
+        }
+        if (memoryKv.dim(2) != 2 * c) {
+            throw new IllegalArgumentException(name + ": memory keys and values " + memoryKv.shapeString()
+                    + ", expected (B, S, " + 2 * c + ")");
+        }
+        run(x, null, memoryKv, stepRow, memoryMask, causal, memoryKv.dim(0), memoryKv.dim(1), c);
+    }
+
+    private void run(Tensor x, Tensor memory, Tensor memoryKv, Pointer stepRow, Tensor memoryMask,
+                     boolean causal, int memoryBatch, int s, int memoryWidth) {
+        checkPacked();
+        check("input", x, 3);
         int b = x.dim(0);
         int t = x.dim(1);
-        int s = memory.dim(1);
-        if (x.dim(2) != c || memory.dim(0) != b || memory.dim(2) != c) {
+        if (x.dim(2) != c || memoryBatch != b || memoryWidth != c) {
             throw new IllegalArgumentException(name + ": input " + x.shapeString() + " and memory "
-                    + memory.shapeString() + " must be (B, T, " + c + ") and (B, S, " + c + ")");
+                    + (memory != null ? memory : memoryKv).shapeString() + " must be (B, T, " + c + ") and (B, S, "
+                    + c + ") (or its keys and values (B, S, " + 2 * c + "))");
         }
         if (memoryMask != null) {
             check("memory mask", memoryMask, 2);
@@ -109,7 +156,14 @@ public final class PackedDecoderLayer implements AutoCloseable {
             }
         }
         Tensor ws = workspace.get(Math.toIntExact(CpuKernels.ct_decoder_layer_workspace_size(b, t, s, c)));
-        backend.decoderLayerInference(x, memory, addresses, memoryMask, causal, b, t, s, c, nh, LayerNorm.EPS, ws);
+        backend.decoderLayerInference(x, memory, memoryKv, stepRow, addresses, memoryMask, causal, b, t, s, c, nh,
+                LayerNorm.EPS, ws);
+    }
+
+    private void checkPacked() {
+        if (!packed) {
+            throw new IllegalStateException(name + ": fused forward before pack");
+        }
     }
 
     private void check(String what, Tensor t, int rank) {
@@ -124,6 +178,7 @@ public final class PackedDecoderLayer implements AutoCloseable {
         for (int i : new int[] {SELF_IN_P, SELF_OUT_P, CROSS_Q_P, CROSS_KV_P, CROSS_OUT_P, LINEAR1_P, LINEAR2_P}) {
             entries[i].close();
         }
+        kvBias.close();
         workspace.close();
         addresses.close();
         packed = false;

@@ -122,10 +122,32 @@ public final class TransformerDecoderLayer implements AutoCloseable {
      * no backward.
      */
     public void forwardInference(Tensor x, Tensor memory, boolean causal, Tensor memoryMask) {
+        requirePacked().forward(x, memory, memoryMask, causal);
+    }
+
+    /**
+     * memoryKv (B, S, 2C) &lt;- the cross-attention's keys and values of memory (B, S, C), on the packed weights, for
+     * {@link #forwardInferenceCached}.
+     */
+    public void projectMemory(Tensor memory, Tensor memoryKv) {
+        requirePacked().projectMemory(memory, memoryKv);
+    }
+
+    /**
+     * {@link #forwardInference} with the memory's keys and values computed ahead ({@link #projectMemory}); when
+     * stepKv (N, 2C) is not null, its row {@code step} stands for memory token 0 in every sequence (the diffusion-step
+     * token, the same across the batch while sampling).
+     */
+    public void forwardInferenceCached(Tensor x, Tensor memoryKv, Tensor stepKv, int step, boolean causal,
+                                       Tensor memoryMask) {
+        requirePacked().forwardCached(x, memoryKv, stepKv, step, memoryMask, causal);
+    }
+
+    private PackedDecoderLayer requirePacked() {
         if (packed == null) {
             throw new IllegalStateException("decoder layer: forwardInference before packForInference");
         }
-        packed.forward(x, memory, memoryMask, causal);
+        return packed;
     }
 
     /** dx = d/dx of the layer given dout (dx is overwritten, and must not be dout); dmemory += d/dmemory. */

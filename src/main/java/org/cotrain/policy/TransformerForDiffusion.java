@@ -111,7 +111,13 @@ public final class TransformerForDiffusion implements Denoiser, AutoCloseable {
     private boolean hasCond;
     private Tensor lastSampleGrad;
     private Tensor lastCondGrad;
-    private boolean fusedDecoder;      // inside a sampling session: the decoder layers' fused forward
+    // a sampling session (beginSampling): the decoder layers' fused forward and what it computes ahead
+    private boolean fusedDecoder;
+    private float[] sessionTimesteps;  // the session's steps, when the step and condition tokens are hoisted; else null
+    private Tensor[] stepKv;           // per decoder layer (N, 1, 2C): the step token's keys and values at each step
+    private Tensor sessionCond;        // the cond of the session's first step, to which memoryKv belongs
+    private int nextStep;              // where the next step's timestep is looked for first
+    private final List<Buffer> memoryKv = new ArrayList<>(); // per decoder layer (B, Tc, 2C)
     private Tensor lastMemory;         // (B, Tc, C) or null (BERT variant)
     private Tensor lastFinal;          // (B, horizon, C): the trunk's output before ln_f
 
@@ -203,6 +209,7 @@ public final class TransformerForDiffusion implements Denoiser, AutoCloseable {
         this.dSampleEmb = new Buffer(backend);
         this.dSample = new Buffer(backend);
         this.dCond = new Buffer(backend);
+        decoderLayers.forEach(l -> memoryKv.add(new Buffer(backend)));
     }
 
     /** DP's "mask": 0 where key j <= query i, -inf above the diagonal. */
@@ -326,14 +333,29 @@ public final class TransformerForDiffusion implements Denoiser, AutoCloseable {
             x = tr;
             lastMemory = null;
         } else {
-            Tensor memory = encode(temb, cond, b, training, seed);
-            lastMemory = memory;
+            int step = fusedDecoder && !training ? sessionStep(timesteps, cond) : -1;
+            Tensor memory = null;
+            if (step < 0 || sessionCond == null) {
+                memory = encode(temb, cond, b, training, seed);
+                lastMemory = memory;
+            }
+            if (step >= 0 && sessionCond == null) { // the session's first step: the condition tokens, once
+                for (int l = 0; l < decoderLayers.size(); l++) {
+                    decoderLayers.get(l).projectMemory(memory, memoryKv.get(l).get(b, condTokens, 2 * c));
+                }
+                sessionCond = cond;
+            }
             Tensor sum = sampleSum.get(b, tokens, c);
             Ops.addBroadcast(inEmb, posEmb.value().view(tokens, c), sum);
             x = dropSample.forward(sum, training, seed);
-            if (fusedDecoder && !training) {
+            if (step >= 0) { // in place: x is sum
+                for (int l = 0; l < decoderLayers.size(); l++) {
+                    decoderLayers.get(l).forwardInferenceCached(x, memoryKv.get(l).get(b, condTokens, 2 * c),
+                            stepKv[l].view(stepKv[l].dim(0), 2 * c), step, config.causalAttn(), memoryMask);
+                }
+            } else if (fusedDecoder && !training) {
                 for (TransformerDecoderLayer layer : decoderLayers) {
-                    layer.forwardInference(x, memory, config.causalAttn(), memoryMask); // in place: x is sum
+                    layer.forwardInference(x, memory, config.causalAttn(), memoryMask);
                 }
             } else {
                 for (TransformerDecoderLayer layer : decoderLayers) {
@@ -348,12 +370,16 @@ public final class TransformerForDiffusion implements Denoiser, AutoCloseable {
     /**
      * Denoiser: while the session is open, evaluation forwards run each decoder layer as one native call
      * (decoder_inference.h), and the MLP condition encoder on packed_linear.h, with their weights packed here, once:
-     * the sampling of one action chunk at batch 1 spends most of its time in the decoder's small ops otherwise. Also
-     * faster at larger batches (measured: 2.3x at batch 4, 2.0x at 32, 1.45x at 128). CPU backend only: the CUDA
-     * version of the fused layer has not run on a GPU yet.
+     * the sampling of one action chunk at batch 1 spends most of its time in the decoder's small ops otherwise (also
+     * faster at larger batches; measured 2.3x at batch 4, 2.0x at 32, 1.45x at 128). With the token-wise condition
+     * encoder (n_cond_layers 0) the memory's keys and values are hoisted out of the steps as well: those of the step
+     * token for every session timestep here, in one product per layer, and those of the condition tokens at the first
+     * step; a step then projects no memory at all (a step whose timesteps are not all one session timestep, or with
+     * another cond, computes its memory as usual). Same results as without a session to float rounding. CPU backend
+     * only: the CUDA version of the fused layer has not run on a GPU yet.
      */
     @Override
-    public Session beginSampling() {
+    public Session beginSampling(float[] timesteps) {
         if (!config.timeAsCond() || decoderLayers.isEmpty() || !"cpu".equals(backend.name())) {
             return () -> { };
         }
@@ -362,15 +388,83 @@ public final class TransformerForDiffusion implements Denoiser, AutoCloseable {
         }
         if (mlpEncoder != null) {
             mlpEncoder.packForInference();
+            if (timesteps != null && timesteps.length > 0) {
+                stepKv = stepKeysAndValues(timesteps);
+                sessionTimesteps = timesteps.clone();
+                sessionCond = null;
+                nextStep = 0;
+            }
         }
         fusedDecoder = true;
-        return () -> fusedDecoder = false;
+        return this::endSampling;
+    }
+
+    private void endSampling() {
+        fusedDecoder = false;
+        sessionTimesteps = null;
+        sessionCond = null;
+        if (stepKv != null) {
+            for (Tensor t : stepKv) {
+                t.close();
+            }
+            stepKv = null;
+        }
+    }
+
+    /**
+     * Per decoder layer, (N, 1, 2C): the keys and values of the step token at each of the N timesteps, the token as
+     * encode makes it (sinusoidal embedding + cond_pos_emb[0], through the MLP encoder), N rows in one product.
+     */
+    private Tensor[] stepKeysAndValues(float[] timesteps) {
+        int n = timesteps.length;
+        int c = nEmb;
+        Tensor[] kv = new Tensor[decoderLayers.size()];
+        try (Tensor t = backend.of(timesteps, n);
+             Tensor emb = backend.empty(n, c);
+             Tensor pos0 = backend.empty(c);
+             Tensor tokens0 = backend.empty(n, 1, c)) {
+            Ops.sinusoidalEmbedding(t, emb);
+            Ops.splitHeads(condPosEmb.value().view(1, 1, condTokens * c), 0, pos0.view(1, 1, 1, c), false);
+            Ops.addBroadcast(emb, pos0, tokens0.view(n, c));
+            Tensor memory0 = mlpEncoder.forwardInference(tokens0); // (N, 1, C)
+            for (int l = 0; l < kv.length; l++) {
+                kv[l] = backend.empty(n, 1, 2 * c);
+                decoderLayers.get(l).projectMemory(memory0, kv[l]);
+            }
+        }
+        return kv;
+    }
+
+    /**
+     * The session step of this forward: the index of its timestep among the session's when every batch entry has
+     * that one and the cond is the session's (the same tensor as at its first step); else -1.
+     */
+    private int sessionStep(Tensor timesteps, Tensor cond) {
+        if (sessionTimesteps == null || (sessionCond != null && cond != sessionCond)) {
+            return -1;
+        }
+        float[] ts = timesteps.toFloatArray();
+        for (float v : ts) {
+            if (v != ts[0]) {
+                return -1;
+            }
+        }
+        int n = sessionTimesteps.length;
+        for (int i = 0; i < n; i++) {
+            int k = (nextStep + i) % n;
+            if (sessionTimesteps[k] == ts[0]) {
+                nextStep = k + 1;
+                return k;
+            }
+        }
+        return -1;
     }
 
     /**
      * The condition tokens after the condition encoder (the decoder's memory) of the last forward, (B, Tc, C): token 0
      * is the diffusion step, tokens 1..To the observation steps; null in the BERT variant. A buffer of the model,
-     * valid until the next forward (for analysis: probes on the observation embeddings).
+     * valid until the next forward (for analysis: probes on the observation embeddings). In a sampling session that
+     * hoists the memory (see {@link #beginSampling}) it is the memory of the session's first step.
      */
     public Tensor lastMemory() {
         return lastMemory;
@@ -641,5 +735,7 @@ public final class TransformerForDiffusion implements Denoiser, AutoCloseable {
                 dTokensA, dTokensB, dMemory, dCondA, dCondB, dObsEmb, dSampleEmb, dSample, dCond}) {
             buf.close();
         }
+        memoryKv.forEach(Buffer::close);
+        endSampling();
     }
 }

@@ -279,6 +279,52 @@ class DecoderInferenceOpTest {
         }
     }
 
+    /**
+     * The forward on keys and values computed ahead: the memory's (projectMemory), with token 0 replaced in every
+     * sequence by row `step` of a table, equals the forward on that memory with token 0 replaced (bit for bit: the same
+     * products of the same rows).
+     */
+    private static float[][] cachedAndDirect(Backend backend, Case cs, Map<String, double[]> p, double[] x,
+                                             double[] memory, double[] mask, double[] token0) {
+        int c = cs.c;
+        double[] replaced = memory.clone();
+        for (int b = 0; b < cs.b; b++) {
+            System.arraycopy(token0, 0, replaced, b * cs.s * c, c);
+        }
+        double[] table = OpTesting.toDouble(OpTesting.toFloat(OpTesting.randn(77, 3 * c)));
+        System.arraycopy(token0, 0, table, c, c); // row 1 of three
+        try (TransformerDecoderLayer layer = layer(backend, cs, p);
+             Tensor xa = backend.of(OpTesting.toFloat(x), cs.b, cs.t, c);
+             Tensor xb = backend.of(OpTesting.toFloat(x), cs.b, cs.t, c);
+             Tensor mt = backend.of(OpTesting.toFloat(memory), cs.b, cs.s, c);
+             Tensor rt = backend.of(OpTesting.toFloat(replaced), cs.b, cs.s, c);
+             Tensor tt = backend.of(OpTesting.toFloat(table), 3, 1, c);
+             Tensor memoryKv = backend.empty(cs.b, cs.s, 2 * c);
+             Tensor tableKv = backend.empty(3, 1, 2 * c);
+             Tensor maskT = mask == null ? null : backend.of(OpTesting.toFloat(mask), cs.t, cs.s)) {
+            layer.packForInference();
+            layer.projectMemory(mt, memoryKv);
+            layer.projectMemory(tt, tableKv);
+            layer.forwardInferenceCached(xa, memoryKv, tableKv.view(3, 2 * c), 1, cs.causal, maskT);
+            layer.forwardInference(xb, rt, cs.causal, maskT);
+            return new float[][] {xa.toFloatArray(), xb.toFloatArray()};
+        }
+    }
+
+    @Test
+    void keysAndValuesComputedAheadGiveTheSameLayer() {
+        Backend cpu = OpTesting.cpu();
+        for (Case cs : CASES) {
+            Map<String, double[]> p;
+            try (TransformerDecoderLayer shape = layer0(cpu, cs)) {
+                p = randomParameters(shape, 41);
+            }
+            float[][] r = cachedAndDirect(cpu, cs, p, inputs(7, cs.b * cs.t * cs.c), inputs(8, cs.b * cs.s * cs.c),
+                    asFloat(mask(cs)), inputs(9, cs.c));
+            assertArrayEquals(r[1], r[0], cs.name + ": step token from the table against the memory with it");
+        }
+    }
+
     @Test
     void badCallsAreErrorsNamingTheProblem() {
         Backend cpu = OpTesting.cpu();
@@ -314,6 +360,11 @@ class DecoderInferenceOpTest {
             double[] mask = asFloat(mask(cs));
             OpTesting.assertClose(cs.name + ": CUDA against CPU", fused(cuda, cs, p, x, memory, mask),
                     fused(cpu, cs, p, x, memory, mask), CUDA_TOL);
+            double[] token0 = inputs(9, cs.c);
+            float[][] onCuda = cachedAndDirect(cuda, cs, p, x, memory, mask, token0);
+            OpTesting.assertClose(cs.name + ": CUDA, keys and values ahead", onCuda[0], onCuda[1], CUDA_TOL);
+            OpTesting.assertClose(cs.name + ": CUDA against CPU, keys and values ahead", onCuda[0],
+                    cachedAndDirect(cpu, cs, p, x, memory, mask, token0)[0], CUDA_TOL);
         }
     }
 }

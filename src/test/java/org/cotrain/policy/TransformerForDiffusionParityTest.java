@@ -99,7 +99,7 @@ class TransformerForDiffusionParityTest {
                 double evalErr = OpTesting.relativeError(predicted.toFloatArray(), f.floats("output"));
                 assertTrue(evalErr < FORWARD_TOL, variant + ": predict relative error " + evalErr);
                 // and inside a sampling session, where the CPU runs each decoder layer as one fused call
-                try (Denoiser.Session ignored = model.beginSampling()) {
+                try (Denoiser.Session ignored = model.beginSampling(null)) {
                     model.predict(sample, timesteps, cond, predicted);
                 }
                 double fusedErr = OpTesting.relativeError(predicted.toFloatArray(), f.floats("output"));
@@ -291,6 +291,70 @@ class TransformerForDiffusionParityTest {
         }
     }
 
+    // ---- sampling sessions --------------------------------------------------------------------------------------------
+
+    /**
+     * In a sampling session the CPU runs the fused decoder layers and, with the token-wise condition encoder, takes the
+     * step and condition tokens' keys and values computed ahead: the same steps as the session without them (bit for
+     * bit) and as no session (to float rounding); a timestep outside the session's, or another cond, falls back.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"a", "b", "c", "d"})
+    void samplingSessionsComputeTheSameSteps(String variant) {
+        Backend cpu = OpTesting.cpu();
+        Safetensors f = TfdFixtures.variant(variant);
+        float[] steps = {9f, 4f, 0f};
+        try (TransformerForDiffusion model = new TransformerForDiffusion(cpu, TfdFixtures.config(f));
+             Tensor sample = f.tensor("input.sample", cpu);
+             Tensor cond = f.contains("input.cond") ? f.tensor("input.cond", cpu) : null;
+             Tensor otherCond = cond == null ? null : cpu.of(OpTesting.toFloat(OpTesting.randn(5,
+                     Math.toIntExact(cond.numel()))), cond.shape());
+             Tensor out = cpu.zeros(sample.shape())) {
+            model.loadWeights(f);
+            int b = sample.dim(0);
+            float[][] plain = new float[steps.length + 1][];
+            float[][] fused = new float[steps.length][];
+            for (int k = 0; k <= steps.length; k++) {
+                plain[k] = predict(model, sample, k < steps.length ? steps[k] : 5f, cond, out, b);
+            }
+            try (Denoiser.Session ignored = model.beginSampling(null)) {
+                for (int k = 0; k < steps.length; k++) {
+                    fused[k] = predict(model, sample, steps[k], cond, out, b);
+                }
+            }
+            try (Denoiser.Session ignored = model.beginSampling(steps)) {
+                for (int k = 0; k < steps.length; k++) {
+                    float[] hoisted = predict(model, sample, steps[k], cond, out, b);
+                    assertArrayEquals(fused[k], hoisted, variant + ": step " + k + " with the tokens ahead");
+                    double err = OpTesting.relativeError(hoisted, plain[k]);
+                    assertTrue(err < FORWARD_TOL, variant + ": step " + k + " against no session: " + err);
+                }
+                double other = OpTesting.relativeError(predict(model, sample, 5f, cond, out, b), plain[steps.length]);
+                assertTrue(other < FORWARD_TOL, variant + ": a timestep outside the session's: " + other);
+            }
+            if (cond != null) { // another cond after the session's first step falls back: against no session
+                float[] inSession;
+                try (Denoiser.Session ignored = model.beginSampling(steps)) {
+                    predict(model, sample, steps[0], cond, out, b);
+                    inSession = predict(model, sample, steps[1], otherCond, out, b);
+                }
+                double err = OpTesting.relativeError(inSession, predict(model, sample, steps[1], otherCond, out, b));
+                assertTrue(err < FORWARD_TOL, variant + ": another cond after the session's first step: " + err);
+            }
+        }
+    }
+
+    /** The model's prediction at timestep t for every batch entry. */
+    private static float[] predict(TransformerForDiffusion model, Tensor sample, float t, Tensor cond, Tensor out,
+                                   int b) {
+        float[] ts = new float[b];
+        java.util.Arrays.fill(ts, t);
+        try (Tensor timesteps = sample.backend().of(ts, b)) {
+            model.predict(sample, timesteps, cond, out);
+            return out.toFloatArray();
+        }
+    }
+
     // ---- memory and bad inputs --------------------------------------------------------------------------------------
 
     @Test
@@ -306,7 +370,7 @@ class TransformerForDiffusionParityTest {
             model.loadWeights(f);
             model.forward(sample, timesteps, cond, true, 1L);
             model.backward(g);
-            try (Denoiser.Session ignored = model.beginSampling()) { // packs the decoder's weights
+            try (Denoiser.Session ignored = model.beginSampling(null)) { // packs the decoder's weights
                 model.forward(sample, timesteps, cond, false, 0L);
             }
             assertTrue(cpu.liveBytes() > before);
