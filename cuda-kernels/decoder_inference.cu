@@ -134,7 +134,8 @@ CT_API int ct_decoder_layer_inference_cuda(float* x, const float* memory, const 
     CT_DEC_STEP(ct_launch_status());
     CT_DEC_STEP(launch_panel_product<ADD>(att, rows, c, p[CT_DEC_CROSS_OUT_P], p[CT_DEC_CROSS_OUT_B], x, c, stream));
     CT_DEC_STEP(launch_norm(x, p[CT_DEC_NORM3_W], p[CT_DEC_NORM3_B], ln, rows, c, eps, stream));
-    CT_DEC_STEP(launch_panel_product<GELU>(ln, rows, c, p[CT_DEC_LINEAR1_P], p[CT_DEC_LINEAR1_B], hidden, 4 * c, stream));
+    CT_DEC_STEP(launch_panel_product<GELU>(ln, rows, c, p[CT_DEC_LINEAR1_P], p[CT_DEC_LINEAR1_B], hidden, 4 * c,
+                                           stream));
     CT_DEC_STEP(launch_panel_product<ADD>(hidden, rows, 4 * c, p[CT_DEC_LINEAR2_P], p[CT_DEC_LINEAR2_B], x, c, stream));
 #undef CT_DEC_STEP
     return 0;

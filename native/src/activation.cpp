@@ -2,7 +2,8 @@
 //
 // These run on every (B*T, 1024) FFN activation of the denoiser, forward and backward, so they are hot on the CPU
 // backend. glibc's erff/expf/tanhf are scalar calls that stop the loops from vectorising, so the transcendental
-// functions (cpu_common.h, shared with decoder_inference.cpp) are branch-free, call-free float approximations the compiler turns into AVX2 code:
+// functions (in cpu_common.h, shared with decoder_inference.cpp) are branch-free, call-free float approximations
+// the compiler turns into AVX2 code:
 //   ct_expf_nonpos: exp(x) for x <= 0 (every exp here has a non-positive argument), ~2 ulp;
 //   ct_erff:        erf(x), the rational approximation of Eigen and XLA, absolute error about 2e-7.
 // Measured against float64 over [-30, 30]: GELU and Mish within 1e-6 of max(|y|, 1), their derivatives within

@@ -17,7 +17,9 @@ import org.cotrain.tensor.Tensor;
  * steps S, and allocates everything it needs up front: two (B, H, Da) trajectory buffers used in turn, the model
  * output, and, per inference step, the (B) timesteps as int32 (for the step kernel) and float32 (for the denoiser)
  * and the (B) previous timesteps. The loop itself allocates nothing and copies nothing between host and device, so
- * it can be replayed as a CUDA graph; the inpainting buffers are allocated at the first conditionalSample.
+ * it can be replayed as a CUDA graph; the inpainting buffers are allocated at the first conditionalSample. Around
+ * the loop the denoiser's sampling session (Denoiser.beginSampling, given the loop's timesteps) may prepare its
+ * weights once per call: the CPU transformer packs them and computes the memory's keys and values ahead.
  *
  * <p>Randomness: x_T is drawn at (seed, offset + i) and the noise of step k (k = 0 .. S'-1, S' the number of
  * timesteps) at (seed, offset + (k + 1) n + i), n = B H Da: one call uses {@link #randomCount()} consecutive

@@ -150,20 +150,22 @@ class DecoderInferenceOpTest {
 
     // ---- a layer with random parameters ---------------------------------------------------------------------------
 
-    /** Random parameters (norm weights around 1), keyed by torch's name within the layer. */
-    private static Map<String, double[]> randomParameters(TransformerDecoderLayer layer, long seed) {
+    /** Random parameters for case cs (norm weights around 1), keyed by torch's name within the layer. */
+    private static Map<String, double[]> randomParameters(Case cs, long seed) {
         Map<String, double[]> p = new LinkedHashMap<>();
         int i = 0;
-        for (Parameter param : layer.parameters()) {
-            int n = Math.toIntExact(param.value().numel());
-            String key = param.name().substring(param.name().indexOf('.') + 1);
-            double[] v = OpTesting.randn(seed + i++, n);
-            boolean normWeight = key.startsWith("norm") && key.endsWith("weight");
-            double scale = normWeight ? 0.2 : 1 / Math.sqrt(param.value().dim(param.value().rank() - 1));
-            for (int j = 0; j < n; j++) {
-                v[j] = (float) ((normWeight ? 1 : 0) + scale * v[j]); // exactly representable in the tensors
+        try (TransformerDecoderLayer layer = layer0(OpTesting.cpu(), cs)) {
+            for (Parameter param : layer.parameters()) {
+                int n = Math.toIntExact(param.value().numel());
+                String key = param.name().substring(param.name().indexOf('.') + 1);
+                double[] v = OpTesting.randn(seed + i++, n);
+                boolean normWeight = key.startsWith("norm") && key.endsWith("weight");
+                double scale = normWeight ? 0.2 : 1 / Math.sqrt(param.value().dim(param.value().rank() - 1));
+                for (int j = 0; j < n; j++) {
+                    v[j] = (float) ((normWeight ? 1 : 0) + scale * v[j]); // exactly representable in the tensors
+                }
+                p.put(key, v);
             }
-            p.put(key, v);
         }
         return p;
     }
@@ -221,10 +223,7 @@ class DecoderInferenceOpTest {
         int detected = CpuKernels.ct_matmul_set_isa(-1);
         try {
             for (Case cs : CASES) {
-                Map<String, double[]> p;
-                try (TransformerDecoderLayer shape = layer0(cpu, cs)) {
-                    p = randomParameters(shape, 11);
-                }
+                Map<String, double[]> p = randomParameters(cs, 11);
                 double[] x = inputs(1, cs.b * cs.t * cs.c);
                 double[] memory = inputs(2, cs.b * cs.s * cs.c);
                 double[] mask = asFloat(mask(cs));
@@ -250,10 +249,7 @@ class DecoderInferenceOpTest {
         Backend cpu = OpTesting.cpu();
         int threads = CpuKernels.ct_cpu_get_num_threads();
         for (Case cs : CASES) {
-            Map<String, double[]> p;
-            try (TransformerDecoderLayer shape = layer0(cpu, cs)) {
-                p = randomParameters(shape, 21);
-            }
+            Map<String, double[]> p = randomParameters(cs, 21);
             double[] x = inputs(3, cs.b * cs.t * cs.c);
             double[] memory = inputs(4, cs.b * cs.s * cs.c);
             double[] mask = asFloat(mask(cs));
@@ -315,10 +311,7 @@ class DecoderInferenceOpTest {
     void keysAndValuesComputedAheadGiveTheSameLayer() {
         Backend cpu = OpTesting.cpu();
         for (Case cs : CASES) {
-            Map<String, double[]> p;
-            try (TransformerDecoderLayer shape = layer0(cpu, cs)) {
-                p = randomParameters(shape, 41);
-            }
+            Map<String, double[]> p = randomParameters(cs, 41);
             float[][] r = cachedAndDirect(cpu, cs, p, inputs(7, cs.b * cs.t * cs.c), inputs(8, cs.b * cs.s * cs.c),
                     asFloat(mask(cs)), inputs(9, cs.c));
             assertArrayEquals(r[1], r[0], cs.name + ": step token from the table against the memory with it");
@@ -351,10 +344,7 @@ class DecoderInferenceOpTest {
         Backend cuda = OpTesting.cudaOrSkip();
         Backend cpu = OpTesting.cpu();
         for (Case cs : CASES) {
-            Map<String, double[]> p;
-            try (TransformerDecoderLayer shape = layer0(cpu, cs)) {
-                p = randomParameters(shape, 31);
-            }
+            Map<String, double[]> p = randomParameters(cs, 31);
             double[] x = inputs(5, cs.b * cs.t * cs.c);
             double[] memory = inputs(6, cs.b * cs.s * cs.c);
             double[] mask = asFloat(mask(cs));
