@@ -101,9 +101,12 @@ CT_INLINE void layer_body(const LayerArgs& A, int th, int nth) {
     float* hidden = q + (int64_t)rows * c;       // (B T, 4C)
     float* kv = hidden + (int64_t)rows * 4 * c;  // (B S, 2C), unless the caller gives memory_kv
     const float* mkv = A.memory_kv ? A.memory_kv : kv;
-    std::vector<float> ln((size_t)rows * c);     // this thread's copy of the normalised rows
+    // this thread's copy of the normalised rows and its attention scores: kept by the thread between calls (the
+    // OpenMP threads persist), so that a sampling step allocates nothing; they only ever grow
+    static thread_local std::vector<float> ln, scores;
+    if (ln.size() < (size_t)rows * c) ln.resize((size_t)rows * c);
+    if (scores.size() < (size_t)(A.t > A.s ? A.t : A.s) + 1) scores.resize((size_t)(A.t > A.s ? A.t : A.s) + 1);
     const float scale = (float)(1.0 / sqrt((double)hs));
-    std::vector<float> scores((size_t)(A.t > A.s ? A.t : A.s) + 1);
     const int64_t heads_rows = (int64_t)A.b * A.nh * A.t;  // attention work items (b, h, i)
     const int64_t a0 = heads_rows * th / nth, a1 = heads_rows * (th + 1) / nth;
 

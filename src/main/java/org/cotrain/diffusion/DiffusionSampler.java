@@ -37,6 +37,7 @@ public final class DiffusionSampler implements AutoCloseable {
     private final int horizon;
     private final int actionDim;
     private final int[] timesteps;          // (S') noisiest first
+    private final float[] modelTimestepValues; // the same as the denoiser sees them, for its sampling session
     private final Tensor[] stepTimesteps;   // S' x (B) int32: t of step k, for the step kernel
     private final Tensor[] prevTimesteps;   // S' x (B) int32: where step k goes
     private final Tensor[] modelTimesteps;  // S' x (B) float32: t of step k, for the denoiser
@@ -70,6 +71,10 @@ public final class DiffusionSampler implements AutoCloseable {
         noiseScheduler.setTimesteps(numInferenceSteps);
         this.timesteps = noiseScheduler.timesteps();
         int steps = timesteps.length;
+        this.modelTimestepValues = new float[steps];
+        for (int k = 0; k < steps; k++) {
+            modelTimestepValues[k] = timesteps[k];
+        }
         this.stepTimesteps = new Tensor[steps];
         this.prevTimesteps = new Tensor[steps];
         this.modelTimesteps = new Tensor[steps];
@@ -175,11 +180,7 @@ public final class DiffusionSampler implements AutoCloseable {
         Tensor x = trajectoryA;     // x_t, (B, H, Da)
         Tensor next = trajectoryB;  // x_prev, (B, H, Da)
         Ops.randNormal(x, seed, offset);
-        float[] sessionTimesteps = new float[timesteps.length];
-        for (int k = 0; k < timesteps.length; k++) {
-            sessionTimesteps[k] = timesteps[k];
-        }
-        try (Denoiser.Session ignored = denoiser.beginSampling(sessionTimesteps)) {
+        try (Denoiser.Session ignored = denoiser.beginSampling(modelTimestepValues)) {
             for (int k = 0; k < timesteps.length; k++) {
                 if (keep != null) {
                     applyCondition(keep, x);

@@ -87,6 +87,11 @@ public final class Linear implements AutoCloseable {
         Ops.packPanels(weight.value(), packed);
     }
 
+    /** The weight in panels as of the last {@link #packForInference}, or null before it. */
+    Tensor packedWeight() {
+        return packed;
+    }
+
     /**
      * The forward with the weight of the last {@link #packForInference} (packed_linear.h): made for a few rows (batch-1
      * sampling); same math, summed in another order. No backward. x (..., in) -> y (..., out), this layer's buffer.

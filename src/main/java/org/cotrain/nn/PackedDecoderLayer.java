@@ -10,9 +10,9 @@ import org.cotrain.tensor.Tensor;
 
 /**
  * A {@link TransformerDecoderLayer}'s weights as its fused evaluation forward reads them
- * (native/include/cotrain/decoder_inference.h): the six products' weights packed in panels of 32 output columns
- * (owned here), the norms' and biases' vectors by reference, and the array of their addresses that the native call
- * takes. {@link #pack} copies the layer's current weights; the fused forward is only right until they change, so the
+ * (native/include/cotrain/decoder_inference.h): the products' weights packed in panels of 32 output columns (the
+ * in-projections' here, the Linears' by the Linears), the norms' and biases' vectors by reference, and the array of
+ * their addresses that the native call takes. {@link #pack} copies the layer's current weights; the fused forward is only right until they change, so the
  * sampler packs once per sampling call ({@link org.cotrain.diffusion.Denoiser#beginSampling}).
  */
 public final class PackedDecoderLayer implements AutoCloseable {
@@ -37,13 +37,10 @@ public final class PackedDecoderLayer implements AutoCloseable {
         this.name = name;
         this.c = c;
         this.nh = nh;
+        // the in-projections are packed here (parts of one parameter each); the Linears pack their own weights
         entries[SELF_IN_P] = packedTensor(3 * c, c);
-        entries[SELF_OUT_P] = packedTensor(c, c);
         entries[CROSS_Q_P] = packedTensor(c, c);
         entries[CROSS_KV_P] = packedTensor(2 * c, c);
-        entries[CROSS_OUT_P] = packedTensor(c, c);
-        entries[LINEAR1_P] = packedTensor(4 * c, c);
-        entries[LINEAR2_P] = packedTensor(c, 4 * c);
         this.kvBias = backend.empty(2 * c);
         this.workspace = new Buffer(backend);
     }
@@ -58,12 +55,12 @@ public final class PackedDecoderLayer implements AutoCloseable {
         Tensor selfIn = selfAttn.inProjWeight().value();
         Tensor crossIn = crossAttn.inProjWeight().value();
         backend.packPanels(selfIn, entries[SELF_IN_P], 0, 3 * c, c);
-        backend.packPanels(selfAttn.outProj().weight().value(), entries[SELF_OUT_P], 0, c, c);
         backend.packPanels(crossIn, entries[CROSS_Q_P], 0, c, c);
         backend.packPanels(crossIn, entries[CROSS_KV_P], c, 2 * c, c);
-        backend.packPanels(crossAttn.outProj().weight().value(), entries[CROSS_OUT_P], 0, c, c);
-        backend.packPanels(linear1.weight().value(), entries[LINEAR1_P], 0, 4 * c, c);
-        backend.packPanels(linear2.weight().value(), entries[LINEAR2_P], 0, c, 4 * c);
+        entries[SELF_OUT_P] = packedWeightOf(selfAttn.outProj());
+        entries[CROSS_OUT_P] = packedWeightOf(crossAttn.outProj());
+        entries[LINEAR1_P] = packedWeightOf(linear1);
+        entries[LINEAR2_P] = packedWeightOf(linear2);
         entries[NORM1_W] = norm1.weight().value();
         entries[NORM1_B] = norm1.bias().value();
         entries[SELF_IN_B] = selfAttn.inProjBias().value();
@@ -81,6 +78,11 @@ public final class PackedDecoderLayer implements AutoCloseable {
         }
         Ops.splitHeads(entries[CROSS_IN_B].view(1, 1, 3 * c), c, kvBias.view(1, 1, 1, 2 * c), false);
         packed = true;
+    }
+
+    private static Tensor packedWeightOf(Linear linear) {
+        linear.packForInference();
+        return linear.packedWeight();
     }
 
     /**
@@ -175,7 +177,7 @@ public final class PackedDecoderLayer implements AutoCloseable {
 
     @Override
     public void close() {
-        for (int i : new int[] {SELF_IN_P, SELF_OUT_P, CROSS_Q_P, CROSS_KV_P, CROSS_OUT_P, LINEAR1_P, LINEAR2_P}) {
+        for (int i : new int[] {SELF_IN_P, CROSS_Q_P, CROSS_KV_P}) { // the Linears close theirs
             entries[i].close();
         }
         kvBias.close();

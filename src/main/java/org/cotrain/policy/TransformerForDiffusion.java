@@ -312,11 +312,10 @@ public final class TransformerForDiffusion implements Denoiser, AutoCloseable {
         this.seed = seed;
         this.hasCond = cond != null;
 
-        Tensor temb = timeEmb.get(b, c);
-        Ops.sinusoidalEmbedding(timesteps, temb);
         Tensor inEmb = inputEmb.forward(sample); // (B, horizon, C)
         Tensor x;
         if (!config.timeAsCond()) {
+            Tensor temb = timeEmbedding(timesteps, b);
             // BERT: tokens [step; sample] (B, horizon + 1, C), a concatenation along T done as column blocks of
             // one row of T * C per batch entry
             Tensor tok = sampleIn.get(b, tokens, c);
@@ -335,8 +334,8 @@ public final class TransformerForDiffusion implements Denoiser, AutoCloseable {
         } else {
             int step = fusedDecoder && !training ? sessionStep(timesteps, cond) : -1;
             Tensor memory = null;
-            if (step < 0 || sessionCond == null) {
-                memory = encode(temb, cond, b, training, seed);
+            if (step < 0 || sessionCond == null) { // a hoisted step needs neither the step embedding nor the memory
+                memory = encode(timeEmbedding(timesteps, b), cond, b, training, seed);
                 lastMemory = memory;
             }
             if (step >= 0 && sessionCond == null) { // the session's first step: the condition tokens, once
@@ -479,6 +478,13 @@ public final class TransformerForDiffusion implements Denoiser, AutoCloseable {
             throw new IllegalStateException("TransformerForDiffusion: no forward yet");
         }
         return lastFinal;
+    }
+
+    /** SinusoidalPosEmb of the diffusion steps: (B, C), a buffer of the model. */
+    private Tensor timeEmbedding(Tensor timesteps, int b) {
+        Tensor temb = timeEmb.get(b, nEmb);
+        Ops.sinusoidalEmbedding(timesteps, temb);
+        return temb;
     }
 
     /** The condition tokens through the condition encoder: the memory (B, Tc, C). */

@@ -199,8 +199,11 @@ class DecoderInferenceOpTest {
     }
 
     /** The fused forward of case cs on backend: the output (B, T, C). */
-    private static float[] fused(Backend backend, Case cs, Map<String, double[]> p, double[] x,
-                                 double[] memory, double[] mask) {
+    private static float[] fused(Backend backend, Case cs, Inputs in) {
+        Map<String, double[]> p = in.p();
+        double[] x = in.x();
+        double[] memory = in.memory();
+        double[] mask = in.mask();
         try (TransformerDecoderLayer layer = layer(backend, cs, p);
              Tensor xt = backend.of(OpTesting.toFloat(x), cs.b, cs.t, cs.c);
              Tensor mt = backend.of(OpTesting.toFloat(memory), cs.b, cs.s, cs.c);
@@ -209,6 +212,14 @@ class DecoderInferenceOpTest {
             layer.forwardInference(xt, mt, cs.causal, maskT);
             return xt.toFloatArray();
         }
+    }
+
+    /** A case's random parameters and inputs: x from seed, the memory from seed + 1, DP's mask (or none). */
+    private record Inputs(Map<String, double[]> p, double[] x, double[] memory, double[] mask) { }
+
+    private static Inputs inputsFor(Case cs, long parameterSeed, long seed) {
+        return new Inputs(randomParameters(cs, parameterSeed), inputs(seed, cs.b * cs.t * cs.c),
+                inputs(seed + 1, cs.b * cs.s * cs.c), asFloat(mask(cs)));
     }
 
     private static double[] inputs(long seed, int n) {
@@ -223,15 +234,12 @@ class DecoderInferenceOpTest {
         int detected = CpuKernels.ct_matmul_set_isa(-1);
         try {
             for (Case cs : CASES) {
-                Map<String, double[]> p = randomParameters(cs, 11);
-                double[] x = inputs(1, cs.b * cs.t * cs.c);
-                double[] memory = inputs(2, cs.b * cs.s * cs.c);
-                double[] mask = asFloat(mask(cs));
-                double[] expected = reference(cs, p, x, memory, mask);
+                Inputs in = inputsFor(cs, 11, 1);
+                double[] expected = reference(cs, in.p(), in.x(), in.memory(), in.mask());
                 for (int level = detected; level >= 0; level--) {
                     assertEquals(level, CpuKernels.ct_matmul_set_isa(level));
-                    OpTesting.assertClose(cs.name + ", instruction level " + level, fused(cpu, cs, p, x, memory, mask),
-                            expected, CPU_TOL);
+                    OpTesting.assertClose(cs.name + ", instruction level " + level, fused(cpu, cs, in), expected,
+                            CPU_TOL);
                 }
                 CpuKernels.ct_matmul_set_isa(-1);
             }
@@ -249,22 +257,19 @@ class DecoderInferenceOpTest {
         Backend cpu = OpTesting.cpu();
         int threads = CpuKernels.ct_cpu_get_num_threads();
         for (Case cs : CASES) {
-            Map<String, double[]> p = randomParameters(cs, 21);
-            double[] x = inputs(3, cs.b * cs.t * cs.c);
-            double[] memory = inputs(4, cs.b * cs.s * cs.c);
-            double[] mask = asFloat(mask(cs));
+            Inputs in = inputsFor(cs, 21, 3);
             float[] composed;
-            try (TransformerDecoderLayer layer = layer(cpu, cs, p);
-                 Tensor xt = cpu.of(OpTesting.toFloat(x), cs.b, cs.t, cs.c);
-                 Tensor mt = cpu.of(OpTesting.toFloat(memory), cs.b, cs.s, cs.c);
-                 Tensor maskT = mask == null ? null : cpu.of(OpTesting.toFloat(mask), cs.t, cs.s)) {
+            try (TransformerDecoderLayer layer = layer(cpu, cs, in.p());
+                 Tensor xt = cpu.of(OpTesting.toFloat(in.x()), cs.b, cs.t, cs.c);
+                 Tensor mt = cpu.of(OpTesting.toFloat(in.memory()), cs.b, cs.s, cs.c);
+                 Tensor maskT = in.mask() == null ? null : cpu.of(OpTesting.toFloat(in.mask()), cs.t, cs.s)) {
                 composed = layer.forward(xt, mt, cs.causal, maskT, false, 0L).toFloatArray();
             }
             List<float[]> runs = new ArrayList<>();
             try {
                 for (int n : new int[] {1, 2, 3}) {
                     CpuKernels.ct_cpu_set_num_threads(n);
-                    runs.add(fused(cpu, cs, p, x, memory, mask));
+                    runs.add(fused(cpu, cs, in));
                 }
             } finally {
                 CpuKernels.ct_cpu_set_num_threads(threads);
@@ -280,8 +285,11 @@ class DecoderInferenceOpTest {
      * sequence by row `step` of a table, equals the forward on that memory with token 0 replaced (bit for bit: the same
      * products of the same rows).
      */
-    private static float[][] cachedAndDirect(Backend backend, Case cs, Map<String, double[]> p, double[] x,
-                                             double[] memory, double[] mask, double[] token0) {
+    private static float[][] cachedAndDirect(Backend backend, Case cs, Inputs in, double[] token0) {
+        Map<String, double[]> p = in.p();
+        double[] x = in.x();
+        double[] memory = in.memory();
+        double[] mask = in.mask();
         int c = cs.c;
         double[] replaced = memory.clone();
         for (int b = 0; b < cs.b; b++) {
@@ -311,9 +319,8 @@ class DecoderInferenceOpTest {
     void keysAndValuesComputedAheadGiveTheSameLayer() {
         Backend cpu = OpTesting.cpu();
         for (Case cs : CASES) {
-            Map<String, double[]> p = randomParameters(cs, 41);
-            float[][] r = cachedAndDirect(cpu, cs, p, inputs(7, cs.b * cs.t * cs.c), inputs(8, cs.b * cs.s * cs.c),
-                    asFloat(mask(cs)), inputs(9, cs.c));
+            Inputs in = inputsFor(cs, 41, 7);
+            float[][] r = cachedAndDirect(cpu, cs, in, inputs(9, cs.c));
             assertArrayEquals(r[1], r[0], cs.name + ": step token from the table against the memory with it");
         }
     }
@@ -344,17 +351,13 @@ class DecoderInferenceOpTest {
         Backend cuda = OpTesting.cudaOrSkip();
         Backend cpu = OpTesting.cpu();
         for (Case cs : CASES) {
-            Map<String, double[]> p = randomParameters(cs, 31);
-            double[] x = inputs(5, cs.b * cs.t * cs.c);
-            double[] memory = inputs(6, cs.b * cs.s * cs.c);
-            double[] mask = asFloat(mask(cs));
-            OpTesting.assertClose(cs.name + ": CUDA against CPU", fused(cuda, cs, p, x, memory, mask),
-                    fused(cpu, cs, p, x, memory, mask), CUDA_TOL);
+            Inputs in = inputsFor(cs, 31, 5);
+            OpTesting.assertClose(cs.name + ": CUDA against CPU", fused(cuda, cs, in), fused(cpu, cs, in), CUDA_TOL);
             double[] token0 = inputs(9, cs.c);
-            float[][] onCuda = cachedAndDirect(cuda, cs, p, x, memory, mask, token0);
+            float[][] onCuda = cachedAndDirect(cuda, cs, in, token0);
             OpTesting.assertClose(cs.name + ": CUDA, keys and values ahead", onCuda[0], onCuda[1], CUDA_TOL);
             OpTesting.assertClose(cs.name + ": CUDA against CPU, keys and values ahead", onCuda[0],
-                    cachedAndDirect(cpu, cs, p, x, memory, mask, token0)[0], CUDA_TOL);
+                    cachedAndDirect(cpu, cs, in, token0)[0], CUDA_TOL);
         }
     }
 }
