@@ -34,9 +34,15 @@ stored: the weights and frames come from formulas both sides implement (below). 
   per parameter of at most FULL_LIMIT elements: grad.<name> and step1.<name> (the weights after the AdamW step);
   per larger one: grad_index.<name> (I32, SAMPLES flat indices by Philox), grad_sample.<name>, step1_sample.<name>
   and grad_stats.<name> = [max |g|, ||g||_2, sum_i g_i r_i] (r_i = +-1 by Philox: a random projection);
+  kink.<name> (a_i of the stored elements: all, or the sampled ones) and kink_stats.<name> = [max_i a_i, ||a||_2,
+  sum_i a_i] (when a is not zero), a_i = sum over the encoder's near-kink
+  elements e (ReLU inputs within a margin of zero, max-pool near-ties: KINK_LAMBDA, kink_allowances) of |w_e|
+  |dx_e/dtheta_i|, in float64: how far any float32 implementation's gradient may move from this one by deciding
+  such an element's side the other way;
   ill_conditioned.<name> (I32 flat indices, when not empty; of the stored elements only): elements whose gradient is
   below ILL times the tensor's largest (or times 1e-3 of the policy's largest, for a tensor whose gradient is zero
-  in exact arithmetic), where Adam's first step (about -lr sign(g)) is decided by rounding noise.
+  in exact arithmetic), or not above its kink allowance a_i (a flip could change its sign), where Adam's first step (about -lr sign(g)) is
+  decided by rounding noise or by a kink's side.
 Metadata: the config, DP's state_dict names in order with their shapes, the parameter names in order (the order of
 the weight formula) and the parameter count.
 
@@ -97,6 +103,16 @@ PROJECTION_SEED = 8000
 FULL_LIMIT = 5000
 SAMPLES = 256
 ILL = 1e-4
+# Near a ReLU's or a max-pool's kink a float32 forward may land on either side (summation order decides: the BLAS
+# kernel set, the thread count), and that routes an element's whole gradient: a discrete change, not rounding. How
+# near: the roundings of a float32 forward are independent and zero-mean, so they add in quadrature (Higham & Mary's
+# probabilistic analysis: |error| <= lambda sqrt(n) u of the scale with probability 1 - 2 exp(-lambda^2 / 2)), n the
+# number of products upstream of the element, sum_l K_l over the encoder's convolutions and Linears run before the
+# site (ResNet18's deepest: ~31,000, sqrt 176). The margin, relative to the site's largest |x|, is KINK_LAMBDA
+# sqrt(sum_l K_l) u: 4 sigma (a miss probability of 7e-4 for an element already that close), 4e-5 at the deepest
+# site, 30 times the condition's measured float32 error (1.5e-6). kink_allowances() bounds what such flips can do.
+KINK_LAMBDA = 4.0
+FLOAT32_UNIT_ROUNDOFF = 2.0 ** -24
 
 
 # ---- the policy -----------------------------------------------------------------------------------------------------
@@ -148,7 +164,7 @@ class HybridImagePolicy(ModuleAttrMixin):
     def condition(self, frames, offsets, obs, crop=enc.CROP):
         """frames uint8 (B, To, H, W, 3), offsets (B To, 2), obs (B, To, Dl) normalised -> cond (B, To, 64 + Dl)."""
         b, to = frames.shape[:2]
-        x = crop_normalise(frames.reshape(b * to, *frames.shape[2:]), offsets, crop)
+        x = crop_normalise(frames.reshape(b * to, *frames.shape[2:]), offsets, crop).to(obs.dtype)
         features = self.obs_encoder(x)                      # relu(VisualCore(x)): (B To, 64)
         return torch.cat([features.reshape(b, to, -1), obs], dim=-1)
 
@@ -191,6 +207,76 @@ def optimizer(policy):
     return torch.optim.AdamW(groups, lr=LR, betas=BETAS)
 
 
+# ---- kinks ----------------------------------------------------------------------------------------------------------
+
+def kink_allowances(names, frames, obs, noisy, timesteps, noise):
+    """Per parameter, a_i = sum over near-kink elements e of |w_e| |dx_e/dtheta_i| (module docstring), in float64 on a
+    copy of the policy: e a ReLU input within its site's margin of zero (w_e = dL/dy_e, y the ReLU's output), or one
+    of the two largest inputs of a max-pool window whose two are within the margin of each other (w_e = dL/d of the
+    window's output: a flip moves it from one to the other)."""
+    policy = HybridImagePolicy(MODEL)
+    params = dict(policy.named_parameters())
+    with torch.no_grad():
+        for k, name in enumerate(names):
+            params[name].copy_(fixture_value(name, tuple(params[name].shape), k))
+    policy.double().train()
+    params = dict(policy.named_parameters())
+    depth = [0]        # sum of K of the encoder's products run so far
+    candidates = []    # (x in the graph, (N,) flat indices into x, y in the graph, (N,) flat indices into y)
+
+    def product_hook(mod, inp, out):
+        k = mod.in_features if isinstance(mod, nn.Linear) else mod.in_channels * math.prod(mod.kernel_size)
+        depth[0] += k
+
+    def margin(x):
+        return KINK_LAMBDA * math.sqrt(depth[0]) * FLOAT32_UNIT_ROUNDOFF * x.detach().abs().max()
+
+    def relu_hook(mod, inp, out):
+        near = torch.nonzero(inp[0].detach().reshape(-1).abs() < margin(inp[0])).reshape(-1)
+        candidates.append((inp[0], near, out, near))
+
+    def pool_hook(mod, inp, out):
+        x = inp[0].detach()
+        n, c, h, w = x.shape
+        index = torch.arange(x.numel(), dtype=torch.float64).reshape(x.shape)
+        win = F.pad(x, (1, 1, 1, 1), value=-math.inf).unfold(2, 3, 2).unfold(3, 3, 2).reshape(*out.shape, 9)
+        win_index = F.pad(index, (1, 1, 1, 1), value=-1).unfold(2, 3, 2).unfold(3, 3, 2).reshape(*out.shape, 9)
+        top2, where = win.topk(2, dim=-1)
+        near = ((top2[..., 0] - top2[..., 1]) < margin(x)) & (top2[..., 1] > 0)
+        windows = torch.nonzero(near.reshape(-1)).reshape(-1)
+        elements = win_index.gather(-1, where).reshape(-1, 2)[windows].long()
+        candidates.append((inp[0], elements[:, 0], out, windows))
+        candidates.append((inp[0], elements[:, 1], out, windows))
+
+    for n, m in policy.obs_encoder.named_modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            m.register_forward_hook(product_hook)
+        elif isinstance(m, nn.ReLU):
+            m.inplace = False  # the hook needs the pre-activation
+            m.register_forward_hook(relu_hook)
+        elif isinstance(m, nn.MaxPool2d):
+            m.register_forward_hook(pool_hook)
+    cond = policy.condition(frames, OFFSETS, obs.double())
+    pred = policy.model(noisy.double(), timesteps, cond)
+    loss = F.mse_loss(pred, noise.double())
+    dys = torch.autograd.grad(loss, [y for _, _, y, _ in candidates], retain_graph=True)
+    ordered = [params[n] for n in names]
+    allowance = [torch.zeros(p.numel(), dtype=torch.float64) for p in ordered]
+    count = 0
+    for (x, xs, _, ys), dy in zip(candidates, dys):
+        flat, weights = x.reshape(-1), dy.reshape(-1)[ys].abs()
+        for e, w in zip(xs.tolist(), weights.tolist()):
+            if w == 0.0:
+                continue
+            count += 1
+            jac = torch.autograd.grad(flat[e], ordered, retain_graph=True, allow_unused=True)
+            for a, j in zip(allowance, jac):
+                if j is not None:
+                    a += w * j.detach().reshape(-1).abs()
+    print("kinks: %d near-kink elements with a gradient" % count)
+    return dict(zip(names, allowance))
+
+
 # ---- the fixture ----------------------------------------------------------------------------------------------------
 
 def fixture():
@@ -220,6 +306,7 @@ def fixture():
     loss = F.mse_loss(pred, noise)
     loss.backward()
     grads = {n: params[n].grad.detach().clone().reshape(-1) for n in names}
+    kinks = kink_allowances(names, frames, obs, noisy.detach(), timesteps, noise)
     global_max = max(g.abs().max().item() for g in grads.values())
     opt.step()
 
@@ -244,7 +331,11 @@ def fixture():
         # below ILL times the tensor's largest gradient, or (a gradient zero in exact arithmetic, e.g. the keypoint
         # convolution's bias: the spatial softmax ignores a constant per map) times 1e-3 of the policy's largest
         scale = max(g.abs().max().item(), 1e-3 * global_max)
-        small = g[checked].abs() < ILL * scale
+        a = kinks[name]
+        if a.max().item() > 0:
+            tensors += [("kink." + name, a[checked].float()),
+                        ("kink_stats." + name, torch.tensor([a.max().item(), a.norm().item(), a.sum().item()]).float())]
+        small = (g[checked].abs() < ILL * scale) | (g[checked].double().abs() <= a[checked])
         ill = torch.unique(checked[small])
         if ill.numel() > 0:
             tensors.append(("ill_conditioned." + name, ill))
@@ -258,7 +349,7 @@ def fixture():
                                    obs_encoder_weight_decay=OBS_ENCODER_WEIGHT_DECAY, weight_seed=WEIGHT_SEED,
                                    image_seed=IMAGE_SEED, obs_seed=OBS_SEED, x0_seed=X0_SEED,
                                    index_seed=INDEX_SEED, projection_seed=PROJECTION_SEED, full_limit=FULL_LIMIT,
-                                   samples=SAMPLES, ill=ILL), sort_keys=True)),
+                                   samples=SAMPLES, ill=ILL, kink_lambda=KINK_LAMBDA), sort_keys=True)),
         ("state_dict", ",".join(sd.keys())),
         ("state_dict_shapes", json.dumps(OrderedDict((k, list(v.shape)) for k, v in sd.items()))),
         ("parameters", ",".join(names)),

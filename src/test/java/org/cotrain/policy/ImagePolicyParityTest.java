@@ -30,15 +30,25 @@ import org.junit.jupiter.api.Test;
  * One full training step of the image policy against PyTorch (tools/pytorch/hybrid_image_policy.py, fixture
  * image_policy_train_step): DP's hybrid image policy with the full-size encoder (96x96 frames, 84x84 crops at given
  * offsets) and a small denoiser, weights and frames from formulas both sides implement; the condition, the
- * denoiser's prediction and the loss (relative error under 1e-4), every parameter's gradient (under 1e-3; whole for
- * small tensors, sampled elements plus the maximum, the norm and a random projection for large ones), and the weights
+ * denoiser's prediction and the loss (relative error under 1e-4), every parameter's gradient (under 1e-3 beyond the
+ * fixture's kink allowance, see GRAD_TOL; whole for small tensors, sampled elements plus the maximum, the norm and a
+ * random projection for large ones), and the weights
  * after one AdamW step with DP's groups (the change of each tensor under 1e-3; elements whose Adam update is decided
  * by rounding noise checked against Adam's bound). Also DP's state_dict: the same names, in the same order, with the
  * same shapes, so that load_state_dict(strict=True) takes the file.
  */
 class ImagePolicyParityTest {
+    // Two float32 implementations of the same forward differ by rounding: about u sqrt(K) (u = 6e-8) of the scale per
+    // product of K terms, summed over the path (ResNet18: sum sqrt(K) ~ 800, so ~5e-5 worst), measured against the
+    // output's largest element.
     private static final double FORWARD_TOL = 1e-4;
+    // A gradient is a long sum of products that cancel (a GroupNorm's bias gradient is a sum over its group of terms
+    // far larger than the result): its rounding error relative to the tensor's largest element is the forward's
+    // times the cancellation factor (|sum of |terms|| / |sum|, ~10 here), so 1e-3. Discrete differences come on top:
+    // an element whose ReLU or max-pool decision is within rounding of its kink may be routed either way by summation
+    // order (the BLAS kernel set, threads); the fixture's kink_allowance bounds what that can change (in float64).
     private static final double GRAD_TOL = 1e-3;
+    // Adam's first step is about -lr sign(g) per element: well-conditioned elements agree to the gradient's error.
     private static final double STEP_TOL = 1e-3;
 
     static Safetensors fixture() {
@@ -206,6 +216,10 @@ class ImagePolicyParityTest {
         for (String name : names) {
             Parameter q = byName.get(name);
             float[] g = q.grad().toFloatArray();
+            // how far the kinks' sides may move this tensor's gradient: a_i per stored element, and
+            // [max_i a_i, ||a||_2, sum_i a_i] for the statistics of a large tensor
+            boolean kinked = f.contains("kink." + name);
+            float[] kinkStats = kinked ? f.floats("kink_stats." + name) : new float[3];
             double err;
             if (f.contains("grad." + name)) {
                 float[] ref = f.floats("grad." + name);
@@ -215,15 +229,16 @@ class ImagePolicyParityTest {
                     assertTrue(maxAbs(g) < 1e-4 * Math.max(scale, 1e-3), name + ": " + maxAbs(g));
                     continue;
                 }
-                err = OpTesting.relativeError(g, ref);
+                float[] kink = kinked ? f.floats("kink." + name) : new float[ref.length];
+                double maxRef = maxAbs(ref);
+                err = 0;
+                for (int i = 0; i < g.length; i++) {
+                    err = Math.max(err, excess(Math.abs(g[i] - ref[i]), maxRef, kink[i]));
+                }
             } else {
                 int[] idx = f.ints("grad_index." + name);
                 float[] ref = f.floats("grad_sample." + name);
                 float[] stats = f.floats("grad_stats." + name);
-                float[] sample = new float[idx.length];
-                for (int j = 0; j < idx.length; j++) {
-                    sample[j] = g[idx[j]];
-                }
                 double max = 0;
                 double sq = 0;
                 double proj = 0;
@@ -235,14 +250,14 @@ class ImagePolicyParityTest {
                     proj += Philox.uniform(projectionSeed + k, i) >= 0.5f ? g[i] : -g[i];
                 }
                 double norm = Math.sqrt(sq);
-                err = Math.max(Math.abs(max - stats[0]) / stats[0], Math.abs(norm - stats[1]) / stats[1]);
-                err = Math.max(err, Math.abs(proj - stats[2]) / stats[1]);
+                err = Math.max(excess(Math.abs(max - stats[0]), stats[0], kinkStats[0]),
+                        excess(Math.abs(norm - stats[1]), stats[1], kinkStats[1]));
+                err = Math.max(err, excess(Math.abs(proj - stats[2]), stats[1], kinkStats[2]));
                 // the samples, against the tensor's largest gradient
-                double d = 0;
+                float[] kink = kinked ? f.floats("kink." + name) : new float[idx.length];
                 for (int j = 0; j < idx.length; j++) {
-                    d = Math.max(d, Math.abs(sample[j] - ref[j]));
+                    err = Math.max(err, excess(Math.abs(g[idx[j]] - ref[j]), stats[0], kink[j]));
                 }
-                err = Math.max(err, d / stats[0]);
             }
             assertTrue(err < GRAD_TOL, name + " gradient relative error " + err);
             if (err > worst) {
@@ -311,7 +326,14 @@ class ImagePolicyParityTest {
         }
         System.out.printf("image policy step: worst weight-change error %.2e (%s); %d elements checked, %d"
                 + " ill-conditioned ones against Adam's bound%n", worst, worstName, checked, excluded);
-        assertTrue(excluded < checked / 10, "too many ill-conditioned elements: " + excluded + " of " + checked);
+        // a guard against a fixture that checks next to nothing: the ill-conditioned ones are the gradients below
+        // ILL of their tensor's largest plus those a kink's side could flip (about a tenth of the encoder's)
+        assertTrue(excluded < checked / 4, "too many ill-conditioned elements: " + excluded + " of " + checked);
+    }
+
+    /** A difference relative to scale, less what the kinks allow (so that the result compares with GRAD_TOL). */
+    private static double excess(double diff, double scale, double kinkAllowance) {
+        return Math.max(0, diff - kinkAllowance) / scale;
     }
 
     private static double maxAbs(float[] v) {
