@@ -8,8 +8,10 @@
 
 // Hot pointwise loops are compiled twice, for AVX2+FMA (x86-64-v3) and for baseline x86-64, and the loader picks
 // the right one at run time (GCC function multi-versioning), so the library runs on any x86-64 machine without
-// -march=native. Use on functions whose inner loop vectorises; OpenMP pragmas inside are fine.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+// -march=native. Use on functions whose inner loop vectorises; OpenMP pragmas inside are fine. The baseline build
+// (cmake -DCOTRAIN_BASELINE_ONLY=ON, defining CT_BASELINE_ONLY) compiles the baseline alone, so that the tests can
+// run the code a CPU without AVX2 gets on one that has it.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(CT_BASELINE_ONLY)
 #define CT_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define CT_MULTIVERSION

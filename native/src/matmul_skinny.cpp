@@ -14,6 +14,8 @@
 // (8 lanes, 16 registers: 3 x 4 blocks, so that 12 accumulators and the loads fit without spilling); any other
 // x86-64 takes the AVX2 template compiled for the baseline (SSE), slower but the same arithmetic. GCC vector
 // extensions rather than intrinsics keep the three builds one source.
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cpu_common.h"
@@ -154,7 +156,27 @@ static int detected_isa() {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
 }
 
-static int isa_in_use = detected_isa();
+// What the kernel starts with: the CPU's level, capped by the baseline build (CT_BASELINE_ONLY) and by the environment
+// variable COTRAIN_CPU_ISA (baseline, avx2 or avx512: run a machine's tests on the code paths of a smaller CPU).
+static int initial_isa() {
+    int level = detected_isa();
+#ifdef CT_BASELINE_ONLY
+    level = 0;
+#endif
+    const char* forced = getenv("COTRAIN_CPU_ISA");
+    if (forced != nullptr) {
+        int cap = strcmp(forced, "baseline") == 0 ? 0 : strcmp(forced, "avx2") == 0 ? 1
+                : strcmp(forced, "avx512") == 0 ? 2 : -1;
+        if (cap < 0) {
+            fprintf(stderr, "cotrain: COTRAIN_CPU_ISA=%s is not one of baseline, avx2, avx512; ignored\n", forced);
+        } else if (cap < level) {
+            level = cap;
+        }
+    }
+    return level;
+}
+
+static int isa_in_use = initial_isa();
 
 int ct_matmul_skinny_set_isa(int max_level) {
     const int detected = detected_isa();
