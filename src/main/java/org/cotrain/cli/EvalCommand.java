@@ -78,6 +78,7 @@ final class EvalCommand implements Callable<Integer> {
         int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         if (n <= 0 || batch <= 0) throw new IllegalArgumentException("--threads and --batch must be > 0");
         if (videos < 0) throw new IllegalArgumentException("--videos must be >= 0");
+        if (trials <= 0) throw new IllegalArgumentException("--trials must be > 0, got " + trials);
         Path videoDir = null;
         if (videos > 0) {
             String base = out != null ? out.getFileName().toString().replaceFirst("\\.json$", "") : "eval";

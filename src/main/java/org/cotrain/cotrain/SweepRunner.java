@@ -4,8 +4,6 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.RandomAccessFile;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,6 +35,7 @@ import org.cotrain.config.TrainConfig;
 import org.cotrain.data.LowDimDataset;
 import org.cotrain.data.RobomimicReader;
 import org.cotrain.io.AtomicFiles;
+import org.cotrain.io.DirectoryLock;
 import org.cotrain.io.Json;
 import org.cotrain.sim.DemoGenerator;
 import org.cotrain.sim.EnvConfig;
@@ -57,8 +56,10 @@ import org.cotrain.train.Trainer;
  * DIR/plots/success_vs_alpha*.png     success rate vs alpha, one panel per |D_R|, and all panels together
  * DIR/plots/coverage_vs_alpha*.png    the same for the mean max coverage
  * </pre>
- * Resumable: a point with a result.json is skipped (its files are not touched), a point with a checkpoint continues
- * from it (training.resume=true), and a point whose training finished but whose evaluation was interrupted is only
+ * The sweep claims DIR ({@link DirectoryLock}) and each point's trainer claims the point's run directory, so a second
+ * sweep into DIR is refused while one runs. Resumable: a point with a result.json is skipped (its files are not
+ * touched), a point with a checkpoint continues from it (training.resume=true; the point's config is the grid's, so
+ * a grid changed in another key than the steps is refused for that point), and a point whose training finished but whose evaluation was interrupted is only
  * evaluated. Every point is evaluated from the same initial conditions (eval.seed) with the policy sampling seeded by
  * the same seed, so points differ only by what they were trained on and their training seed. Points run one at a
  * time with the trainer's progress bar, or (CPU backend only) {@code parallel} at a time with cores / parallel
@@ -172,7 +173,19 @@ public final class SweepRunner {
             throw new IllegalArgumentException("--parallel " + options.parallel() + " runs points at once on the CPU"
                     + " backend only; training.device=" + device + " uses the GPU, run one point at a time there");
         }
+        if (Files.exists(options.outDir()) && !Files.isDirectory(options.outDir())) {
+            throw new IllegalArgumentException(options.outDir() + " is a file, not a directory: --out must name a"
+                    + " sweep directory (new or a sweep's)");
+        }
         Files.createDirectories(options.outDir());
+        // one sweep process per directory: a second one would train the same points into the same run directories
+        try (DirectoryLock lock = DirectoryLock.claim(options.outDir(), "cotrain sweep " + grid.name())) {
+            AtomicFiles.removeLeftovers(options.outDir());
+            return sweepClaimed(points, todo, threads);
+        }
+    }
+
+    private Outcome sweepClaimed(List<SweepPoint> points, List<SweepPoint> todo, int threads) throws IOException {
         if (Files.isRegularFile(grid.file())) {
             AtomicFiles.writeString(options.outDir().resolve("grid.yaml"), Files.readString(grid.file()));
         }
@@ -255,14 +268,13 @@ public final class SweepRunner {
             Config config = p.config(grid, data.get(TARGET), p.isRealOnly() ? null : data.get(p.shift()), threads);
             String device = config.toTrainConfig().training().device();
             Backend backend = Backends.forDevice(device, threads);
-            long resumedFrom = checkpointStep(dir.resolve(Trainer.CHECKPOINT));
+            long resumedFrom = Trainer.checkpointStep(dir.resolve(Trainer.CHECKPOINT));
             Trainer trainer = new Trainer(config, dir, backend, log).showProgress(progress);
             r.trainer = trainer;
             r.phase = "training";
             if (stopRequested) return;
-            long t0 = System.nanoTime();
             Trainer.Result trained = trainer.run();
-            double trainSeconds = (System.nanoTime() - t0) / 1e9;
+            double trainSeconds = trained.trainSeconds(); // over every resumed part of the point's training
             r.trainer = null;
             if (trained.stopped()) {
                 out.printf(Locale.ROOT, "%s: stopped at step %d of %d (checkpoint kept)%n", tag, trained.steps(),
@@ -483,7 +495,7 @@ public final class SweepRunner {
             if (Files.isRegularFile(dir.resolve(RESULT))) {
                 state = "finished";
             } else if (Files.isRegularFile(dir.resolve(Trainer.CHECKPOINT))) {
-                state = "resumes from its checkpoint at step " + checkpointStep(dir.resolve(Trainer.CHECKPOINT));
+                state = "resumes from its checkpoint at step " + Trainer.checkpointStep(dir.resolve(Trainer.CHECKPOINT));
             } else {
                 state = "to run";
             }
@@ -540,27 +552,6 @@ public final class SweepRunner {
         }
     }
 
-    /**
-     * The global step stored in a checkpoint (read from the safetensors header only), or 0 when there is none.
-     */
-    @SuppressWarnings("unchecked")
-    static long checkpointStep(Path checkpoint) {
-        if (!Files.isRegularFile(checkpoint)) return 0;
-        try (RandomAccessFile f = new RandomAccessFile(checkpoint.toFile(), "r")) {
-            byte[] len = new byte[8];
-            f.readFully(len);
-            long n = ByteBuffer.wrap(len).order(ByteOrder.LITTLE_ENDIAN).getLong();
-            if (n <= 0 || n > 100_000_000) return 0;
-            byte[] header = new byte[(int) n];
-            f.readFully(header);
-            Map<String, Object> h = (Map<String, Object>) Json.parse(new String(header, StandardCharsets.UTF_8));
-            Map<String, Object> meta = (Map<String, Object>) h.get("__metadata__");
-            Object step = meta == null ? null : meta.get(Trainer.STEP_METADATA);
-            return step == null ? 0 : Long.parseLong(step.toString());
-        } catch (IOException | RuntimeException e) {
-            return 0;
-        }
-    }
 
     static String duration(double seconds) {
         if (seconds < 90) return String.format(Locale.ROOT, "%.0f s", seconds);

@@ -2,7 +2,10 @@ package org.cotrain.train;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,6 +31,8 @@ import org.cotrain.data.MixtureDataset;
 import org.cotrain.data.NoiseAwareMixing;
 import org.cotrain.data.Prefetcher;
 import org.cotrain.io.AtomicFiles;
+import org.cotrain.io.DirectoryLock;
+import org.cotrain.io.Json;
 import org.cotrain.io.Safetensors;
 import org.cotrain.nn.Parameter;
 import org.cotrain.ops.Ops;
@@ -61,9 +66,15 @@ public final class Trainer {
     /** Digest of the classifier's noise levels a run trained with (ambient diffusion with t_n = classifier). */
     public static final String NOISE_LEVELS_METADATA = "cotrain.ambient.noise_levels";
 
-    /** What a finished (or stopped) run reached. */
+    /** Wall-clock seconds of training so far, over every resumed part (metadata of the checkpoint). */
+    public static final String TRAIN_SECONDS_METADATA = "cotrain.train_seconds";
+    /** The config keys a resumed run may change: how long it runs, how often it checkpoints, how many threads. */
+    public static final List<String> RESUMABLE_CHANGES = List.of("training.resume", "training.num_epochs",
+            "cotrain.total_train_steps", "training.checkpoint_every", "cotrain.threads", "dataloader.num_workers");
+
+    /** What a finished (or stopped) run reached; trainSeconds: wall-clock training over every resumed part. */
     public record Result(long steps, long totalSteps, double lastTrainLoss, double lastValLoss, Path checkpoint,
-                         boolean stopped) {}
+                         boolean stopped, double trainSeconds) {}
 
     private final Config rawConfig;
     private final TrainConfig config;
@@ -109,17 +120,44 @@ public final class Trainer {
         return runDir.resolve(CHECKPOINT);
     }
 
+    /**
+     * Trains in the run directory, which it claims for the duration ({@link DirectoryLock}: a second run there is
+     * refused, naming this one). The rule for an existing run directory: without training.resume it is an error; with
+     * it, the run continues from its checkpoint (or starts, when it was stopped before the first one) provided the
+     * config equals the run's stored config.yaml except for {@link #RESUMABLE_CHANGES}. A run directory this call
+     * created and left empty (a failure before anything was written) is removed again.
+     */
     public Result run() throws IOException {
         try {
-            return train();
+            boolean created = RunDirectories.create(runDir);
+            try (DirectoryLock lock = DirectoryLock.claim(runDir, "cotrain train " + config.name())) {
+                // a killed checkpoint or metrics write leaves its temporary file: ours to delete now we own the dir
+                AtomicFiles.removeLeftovers(runDir);
+                AtomicFiles.removeLeftovers(checkpointPath().getParent());
+                return train();
+            } catch (IOException | RuntimeException | Error e) {
+                if (created) {
+                    RunDirectories.deleteIfEmpty(runDir);
+                }
+                throw e;
+            }
         } finally {
             finished.countDown();
         }
     }
 
     private Result train() throws IOException {
-        Files.createDirectories(runDir);
         Path checkpoint = checkpointPath();
+        Path storedConfig = runDir.resolve("config.yaml");
+        boolean holdsRun = Files.exists(checkpoint) || Files.exists(storedConfig);
+        if (holdsRun && !config.training().resume()) {
+            throw new IllegalArgumentException(runDir + " already holds a run (" + (Files.exists(checkpoint)
+                    ? "checkpoint at step " + checkpointStep(checkpoint) : "its config.yaml, no checkpoint yet")
+                    + "): continue it with --resume (training.resume=true), or give another run directory");
+        }
+        if (holdsRun) {
+            RunDirectories.checkResumable(storedConfig, rawConfig, RESUMABLE_CHANGES);
+        }
         boolean resume = config.training().resume() && Files.exists(checkpoint);
         Safetensors resumeFrom = resume ? Safetensors.read(checkpoint) : null;
 
@@ -161,10 +199,25 @@ public final class Trainer {
             }
             long totalSteps = config.cotrain().totalTrainSteps() != null ? config.cotrain().totalTrainSteps()
                     : stepsPerEpoch * config.training().numEpochs();
+            if (startStep > totalSteps) {
+                throw new IllegalArgumentException(runDir + " has trained " + startStep + " steps, and this config asks"
+                        + " for " + totalSteps + " in all (" + (config.cotrain().totalTrainSteps() != null
+                        ? "cotrain.total_train_steps=" + totalSteps : "training.num_epochs="
+                        + config.training().numEpochs() + " epochs of " + stepsPerEpoch + " steps") + "): ask for at"
+                        + " least " + startStep + " to continue it");
+            }
+            double trainSecondsBefore = resume && resumeFrom.metadata().containsKey(TRAIN_SECONDS_METADATA)
+                    ? Double.parseDouble(resumeFrom.metadata().get(TRAIN_SECONDS_METADATA)) : 0;
+            if (resume && startStep == totalSteps) {
+                double[] last = lastValues(runDir.resolve("metrics.jsonl"));
+                log.printf(Locale.ROOT, "cotrain train: %s is complete (%d of %d steps); nothing to do. Checkpoint %s"
+                        + "%n", runDir, startStep, totalSteps, checkpoint);
+                return new Result(startStep, totalSteps, last[0], last[1], checkpoint, false, trainSecondsBefore);
+            }
             LrSchedule schedule = new LrSchedule(config.training().lrScheduler().configName(),
                     config.optimizer().learningRate(), config.training().lrWarmupSteps(), totalSteps / accumulate);
             List<Parameter> params = policy.parameters();
-            Files.writeString(runDir.resolve("config.yaml"), rawConfig.toYaml(), StandardCharsets.UTF_8);
+            AtomicFiles.writeString(storedConfig, rawConfig.toYaml());
             log.printf(Locale.ROOT, "cotrain train: %s on %s; %d parameters%s; %d datasets (%s), %d training windows,"
                             + " %d validation windows; %d steps (epochs of %d) of batch %d%s%s%s%n", config.name(),
                     backend.description(), policy.parameterCount(), describeCameras(mixture), datasets.size(),
@@ -185,14 +238,16 @@ public final class Trainer {
                 Path metricsPath = runDir.resolve("metrics.jsonl");
                 truncateMetrics(metricsPath, startStep);
                 return loop(policy, mixture, optimizer, ema, schedule, scratch, metricsPath, startStep,
-                        stepsPerEpoch, totalSteps, seed, accumulate);
+                        stepsPerEpoch, totalSteps, seed, accumulate, trainSecondsBefore);
             }
         }
     }
 
     private Result loop(TrainablePolicy policy, MixtureDataset mixture, AdamW optimizer, EmaModel ema,
                         LrSchedule schedule, Tensor scratch, Path metricsPath, long startStep, long stepsPerEpoch,
-                        long totalSteps, long seed, int accumulate) throws IOException {
+                        long totalSteps, long seed, int accumulate, double trainSecondsBefore) throws IOException {
+        long start = System.nanoTime();
+        double trainSeconds = trainSecondsBefore; // as of the last checkpoint: what a resume continues from
         List<Parameter> params = policy.parameters();
         Double maxGradNorm = config.cotrain().maxGradNorm();
         double lastLoss = Double.NaN;
@@ -250,12 +305,13 @@ public final class Trainer {
                 boolean stopping = stopRequested || step >= stopAfterStep;
                 if (step == totalSteps || stopping
                         || (epochEnd && epochsDone % config.training().checkpointEvery() == 0)) {
-                    writeCheckpoint(policy, optimizer, ema, step, seed);
+                    trainSeconds = trainSecondsBefore + (System.nanoTime() - start) / 1e9;
+                    writeCheckpoint(policy, optimizer, ema, step, seed, trainSeconds);
                 }
                 if (stopping && step < totalSteps) {
-                    log.printf(Locale.ROOT, "cotrain train: stopped at step %d of %d; checkpoint %s (resume with"
-                            + " training.resume=true)%n", step, totalSteps, checkpointPath());
-                    return new Result(step, totalSteps, lastLoss, lastVal, checkpointPath(), true);
+                    log.printf(Locale.ROOT, "cotrain train: stopped at step %d of %d; checkpoint %s (continue with"
+                            + " --resume --run-dir %s)%n", step, totalSteps, checkpointPath(), runDir);
+                    return new Result(step, totalSteps, lastLoss, lastVal, checkpointPath(), true, trainSeconds);
                 }
             }
         } finally {
@@ -268,7 +324,7 @@ public final class Trainer {
         log.printf(Locale.ROOT, "cotrain train: done, %d steps; train loss %.5f%s; checkpoint %s%n", totalSteps,
                 lastLoss, Double.isNaN(lastVal) ? "" : String.format(Locale.ROOT, ", val loss %.5f", lastVal),
                 checkpointPath());
-        return new Result(totalSteps, totalSteps, lastLoss, lastVal, checkpointPath(), false);
+        return new Result(totalSteps, totalSteps, lastLoss, lastVal, checkpointPath(), false, trainSeconds);
     }
 
     /** Mean loss over the validation windows (at most max_val_steps batches), eval mode, fixed noise. */
@@ -358,11 +414,12 @@ public final class Trainer {
         return -1;
     }
 
-    private void writeCheckpoint(TrainablePolicy policy, AdamW optimizer, EmaModel ema, long step, long seed)
-            throws IOException {
+    private void writeCheckpoint(TrainablePolicy policy, AdamW optimizer, EmaModel ema, long step, long seed,
+                                 double trainSeconds) throws IOException {
         Safetensors.Writer w = Safetensors.writer().metadata("format", "pt")
                 .metadata(TrainablePolicy.CONFIG_METADATA, rawConfig.toYaml())
-                .metadata(STEP_METADATA, Long.toString(step)).metadata(SEED_METADATA, Long.toString(seed));
+                .metadata(STEP_METADATA, Long.toString(step)).metadata(SEED_METADATA, Long.toString(seed))
+                .metadata(TRAIN_SECONDS_METADATA, Double.toString(trainSeconds));
         if (noiseLevelsDigest != null) {
             w.metadata(NOISE_LEVELS_METADATA, noiseLevelsDigest);
         }
@@ -509,6 +566,39 @@ public final class Trainer {
                 out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
             }
         });
+    }
+
+    /**
+     * The global step stored in a checkpoint (read from the safetensors header only), or 0 when there is none.
+     */
+    @SuppressWarnings("unchecked")
+    public static long checkpointStep(Path checkpoint) {
+        if (!Files.isRegularFile(checkpoint)) return 0;
+        try (RandomAccessFile f = new RandomAccessFile(checkpoint.toFile(), "r")) {
+            byte[] len = new byte[8];
+            f.readFully(len);
+            long n = ByteBuffer.wrap(len).order(ByteOrder.LITTLE_ENDIAN).getLong();
+            if (n <= 0 || n > 100_000_000) return 0;
+            byte[] header = new byte[(int) n];
+            f.readFully(header);
+            Map<String, Object> h = (Map<String, Object>) Json.parse(new String(header, StandardCharsets.UTF_8));
+            Map<String, Object> meta = (Map<String, Object>) h.get("__metadata__");
+            Object step = meta == null ? null : meta.get(STEP_METADATA);
+            return step == null ? 0 : Long.parseLong(step.toString());
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /** The last train_loss and val_loss of a metrics file (NaN where there is none). */
+    private static double[] lastValues(Path metrics) {
+        if (!Files.exists(metrics)) {
+            return new double[] {Double.NaN, Double.NaN};
+        }
+        List<double[]> train = curve(metrics, "train_loss", 0);
+        List<double[]> val = curve(metrics, "val_loss", 0);
+        return new double[] {train.isEmpty() ? Double.NaN : train.get(train.size() - 1)[1],
+                val.isEmpty() ? Double.NaN : val.get(val.size() - 1)[1]};
     }
 
     /** (step + shift, value) pairs of one key of the metrics file, for the plot. */
