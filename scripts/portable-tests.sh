@@ -37,11 +37,13 @@ for c in "${configs[@]}"; do
     echo "== portable tests: $env_line ${TESTS:+(tests $TESTS)}"
     start=$(date +%s)
     if env OPENBLAS_CORETYPE="$core" ${isa:+COTRAIN_CPU_ISA=$isa} ${threads:+COTRAIN_NUM_THREADS=$threads} \
-        mvn -B -ntp -o -q -pl :cotrain surefire:test ${TESTS:+-Dtest="$TESTS"} -DfailIfNoTests=false \
-        -Dsurefire.reportsDirectory="target/surefire-reports-$core-${isa:-cpu}-${threads:-all}"; then
+        mvn -B -ntp -o -q -pl :cotrain surefire:test ${TESTS:+-Dtest="$TESTS"} -DfailIfNoTests=false; then
         echo "== passed: $env_line ($(( $(date +%s) - start )) s)"
     else
-        echo "== FAILED: $env_line (reports in target/surefire-reports-$core-${isa:-cpu}-${threads:-all})"
+        # surefire:test writes target/surefire-reports; keep this configuration's reports apart from the next one's.
+        reports="target/surefire-reports-$core-${isa:-cpu}-${threads:-all}"
+        rm -rf "$reports" && cp -r target/surefire-reports "$reports"
+        echo "== FAILED: $env_line (reports in $reports)"
         status=1
     fi
 done
