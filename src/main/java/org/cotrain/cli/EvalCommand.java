@@ -69,6 +69,10 @@ final class EvalCommand implements Callable<Integer> {
             + " config's DDPM steps.")
     Integer ddim;
 
+    @Option(names = "--action-steps", paramLabel = "N", description = "Execute N actions of each predicted chunk"
+            + " instead of the config's n_action_steps (replans more often; 1..horizon - n_obs_steps + 1).")
+    Integer actionSteps;
+
     @Parameters(paramLabel = "key=value", description = "Environment overrides.")
     List<String> overrides = new ArrayList<>();
 
@@ -98,7 +102,7 @@ final class EvalCommand implements Callable<Integer> {
                 if (!Files.isRegularFile(subject.checkpoint)) {
                     throw new IllegalArgumentException("--checkpoint " + subject.checkpoint + ": no such file");
                 }
-                r = PolicyEvaluation.evaluate(subject.checkpoint, Backends.select(), config, trials, seed, ddim, batch,
+                r = PolicyEvaluation.evaluate(subject.checkpoint, Backends.select(), config, trials, seed, ddim, actionSteps, batch,
                         videos, videoDir, pool, i -> bar.step());
             }
             bar.close();

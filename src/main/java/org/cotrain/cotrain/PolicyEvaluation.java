@@ -33,16 +33,29 @@ public final class PolicyEvaluation {
     public static Evaluator.Result evaluate(Path checkpoint, Backend backend, EnvConfig env, int trials, long seed,
                                             Integer ddimSteps, int batch, int videos, Path videoDir,
                                             ForkJoinPool pool, IntConsumer onEpisode) throws IOException {
+        return evaluate(checkpoint, backend, env, trials, seed, ddimSteps, null, batch, videos, videoDir, pool,
+                onEpisode);
+    }
+
+    /**
+     * @param actionSteps execute this many actions of each chunk, or null for the checkpoint config's n_action_steps
+     */
+    public static Evaluator.Result evaluate(Path checkpoint, Backend backend, EnvConfig env, int trials, long seed,
+                                            Integer ddimSteps, Integer actionSteps, int batch, int videos,
+                                            Path videoDir, ForkJoinPool pool, IntConsumer onEpisode)
+            throws IOException {
         Config config = Policies.config(checkpoint);
         if (config.kind() == PolicyKind.IMAGE) {
             try (ImagePolicy policy = ImagePolicy.load(checkpoint, backend)) {
                 if (ddimSteps != null) policy.setSampling(Sampling.ddim(ddimSteps));
+                if (actionSteps != null) policy.setActionSteps(actionSteps);
                 return Evaluator.evaluate(checkpoint.toString(), env, new ImageSimPolicy(policy, seed), trials, seed,
                         batch, true, videos, videoDir, pool, onEpisode);
             }
         }
         try (LowdimPolicy policy = LowdimPolicy.load(checkpoint, backend)) {
             if (ddimSteps != null) policy.setSampling(Sampling.ddim(ddimSteps));
+            if (actionSteps != null) policy.setActionSteps(actionSteps);
             List<String> obsKeys = config.toTrainConfig().task().dataset().obsKeys();
             return Evaluator.evaluate(checkpoint.toString(), env, new LowdimSimPolicy(policy, obsKeys, seed), trials,
                     seed, batch, false, videos, videoDir, pool, onEpisode);

@@ -5,6 +5,19 @@ final class ActionChunks {
 
     private ActionChunks() {}
 
+    /**
+     * Checks an n_action_steps for execution: the executed actions start at To - 1, so at most H - To + 1 of a chunk
+     * exist to execute.
+     */
+    static int checkActionSteps(int nActionSteps, int horizon, int nObsSteps) {
+        int most = horizon - nObsSteps + 1;
+        if (nActionSteps < 1 || nActionSteps > most) {
+            throw new IllegalArgumentException("n_action_steps " + nActionSteps + ": a chunk of horizon " + horizon
+                    + " executed from step n_obs_steps - 1 = " + (nObsSteps - 1) + " has 1.." + most + " actions");
+        }
+        return nActionSteps;
+    }
+
     /** The Ta executed actions of each chunk, (B, Ta, Da), from chunks (B, H, Da). */
     static float[] executed(float[] chunk, int batch, int horizon, int actionDim, int nObsSteps, int nActionSteps) {
         if (chunk.length != batch * horizon * actionDim) {

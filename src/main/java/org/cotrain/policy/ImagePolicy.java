@@ -60,6 +60,7 @@ public final class ImagePolicy implements TrainablePolicy {
     private LinearNormalizer normalizer;
     private LinearNormalizer dataNormalizer;
     private int domain;
+    private int actionSteps;
     private int lastBatch = -1;
 
     /**
@@ -88,6 +89,7 @@ public final class ImagePolicy implements TrainablePolicy {
         this.model = new TransformerForDiffusion(backend, config.model());
         parameters.addAll(model.parameters());
         this.objective = new DenoisingObjective(backend, model, config.noiseScheduler());
+        this.actionSteps = config.nActionSteps();
         this.sampling = new ChunkSampling(backend, model, config.noiseScheduler(), config.horizon(),
                 config.actionDim(), config.numInferenceSteps());
         this.cond = new Buffer(backend);
@@ -410,10 +412,23 @@ public final class ImagePolicy implements TrainablePolicy {
         sampling.sample(c, out, key);
     }
 
+    /** The actions executed of each chunk: the config's n_action_steps unless {@link #setActionSteps} changed it. */
+    public int actionSteps() {
+        return actionSteps;
+    }
+
+    /**
+     * Executes n actions of each chunk from To - 1 instead of the config's n_action_steps (1 <= n <= H - To + 1): an
+     * evaluation setting (fewer actions replan more often, at more sampling per episode); training is unchanged.
+     */
+    public void setActionSteps(int n) {
+        this.actionSteps = ActionChunks.checkActionSteps(n, config.horizon(), config.nObsSteps());
+    }
+
     /** The Ta executed actions of each chunk, (B, Ta, Da), from {@link #predictActionChunk}'s (B, H, Da). */
     public float[] executedActions(float[] chunk, int batch) {
         return ActionChunks.executed(chunk, batch, config.horizon(), config.actionDim(), config.nObsSteps(),
-                config.nActionSteps());
+                actionSteps);
     }
 
     // ---- state dict -----------------------------------------------------------------------------------------------

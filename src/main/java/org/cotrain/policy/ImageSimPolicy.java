@@ -93,6 +93,6 @@ public final class ImageSimPolicy implements BatchPolicy {
         if (chunkListener != null) {
             chunkListener.accept(chunk, batch);
         }
-        return PusherCommands.of(policy.executedActions(chunk, batch), batch, c.nActionSteps());
+        return PusherCommands.of(policy.executedActions(chunk, batch), batch, policy.actionSteps());
     }
 }

@@ -43,6 +43,7 @@ public final class LowdimPolicy implements TrainablePolicy {
     private final ChunkSampling sampling;
     private LinearNormalizer normalizer;
     private int domain;
+    private int actionSteps;
 
     /** A policy with freshly initialised weights (DP's init from {@code seed}) and the given normaliser. */
     public LowdimPolicy(Backend backend, LowdimPolicyConfig config, LinearNormalizer normalizer, long seed) {
@@ -57,6 +58,7 @@ public final class LowdimPolicy implements TrainablePolicy {
         this.normalizer = normalizer;
         this.model = new TransformerForDiffusion(backend, config.model());
         this.objective = new DenoisingObjective(backend, model, config.noiseScheduler());
+        this.actionSteps = config.nActionSteps();
         this.sampling = new ChunkSampling(backend, model, config.noiseScheduler(), config.horizon(),
                 config.actionDim(), config.numInferenceSteps());
     }
@@ -251,10 +253,23 @@ public final class LowdimPolicy implements TrainablePolicy {
         sampling.sample(cond, out, sampling.nextKey());
     }
 
+    /** The actions executed of each chunk: the config's n_action_steps unless {@link #setActionSteps} changed it. */
+    public int actionSteps() {
+        return actionSteps;
+    }
+
+    /**
+     * Executes n actions of each chunk from To - 1 instead of the config's n_action_steps (1 <= n <= H - To + 1): an
+     * evaluation setting (fewer actions replan more often, at more sampling per episode); training is unchanged.
+     */
+    public void setActionSteps(int n) {
+        this.actionSteps = ActionChunks.checkActionSteps(n, config.horizon(), config.nObsSteps());
+    }
+
     /** The Ta executed actions of each chunk, (B, Ta, Da), from {@link #predictActionChunk}'s (B, H, Da). */
     public float[] executedActions(float[] chunk, int batch) {
         return ActionChunks.executed(chunk, batch, config.horizon(), config.actionDim(), config.nObsSteps(),
-                config.nActionSteps());
+                actionSteps);
     }
 
     /**
@@ -278,7 +293,7 @@ public final class LowdimPolicy implements TrainablePolicy {
         }
         float[] actions = executedActions(predictActionChunk(flat, 1), 1);
         int da = config.actionDim();
-        float[][] out = new float[config.nActionSteps()][da];
+        float[][] out = new float[actionSteps][da];
         for (int k = 0; k < out.length; k++) {
             System.arraycopy(actions, k * da, out[k], 0, da);
         }

@@ -76,6 +76,6 @@ public final class LowdimSimPolicy implements BatchPolicy {
         if (chunkListener != null) {
             chunkListener.accept(chunk, batch);
         }
-        return PusherCommands.of(policy.executedActions(chunk, batch), batch, policy.config().nActionSteps());
+        return PusherCommands.of(policy.executedActions(chunk, batch), batch, policy.actionSteps());
     }
 }

@@ -39,18 +39,28 @@ public final class Evaluator {
             return episodes.stream().mapToDouble(Rollouts.Episode::maxCoverage).average().orElse(0);
         }
 
+        /**
+         * Diffusion Policy's score: the mean over episodes of the best clip(coverage / c, 0, 1), c the success
+         * coverage (0.95): 1 for a success, partial credit for coming close.
+         */
+        public double dpScore() {
+            double c = env.number("success.coverage");
+            return episodes.stream().mapToDouble(e -> Math.min(1, Math.max(0, e.maxCoverage() / c))).average()
+                    .orElse(0);
+        }
+
         /** Mean commands to success over the successful episodes (NaN when none succeeded). */
         public double meanStepsToSuccess() {
             return episodes.stream().filter(Rollouts.Episode::success).mapToInt(Rollouts.Episode::steps).average()
                     .orElse(Double.NaN);
         }
 
-        /** One line for people: "target: 93/100 = 0.930 [0.863, 0.966], mean max coverage 0.981". */
+        /** One line for people: "target: 93/100 = 0.930 [0.863, 0.966], DP score 0.985, mean max coverage 0.981". */
         public String summary() {
             double[] w = wilson95();
-            return String.format(Locale.ROOT, "%s on %s: %d/%d = %.3f [%.3f, %.3f] (Wilson 95%%), mean max coverage"
-                    + " %.3f, %.1f s", policy, env.name(), successes(), trials(), successRate(), w[0], w[1],
-                    meanMaxCoverage(), seconds);
+            return String.format(Locale.ROOT, "%s on %s: %d/%d = %.3f [%.3f, %.3f] (Wilson 95%%), DP score %.3f,"
+                    + " mean max coverage %.3f, %.1f s", policy, env.name(), successes(), trials(), successRate(),
+                    w[0], w[1], dpScore(), meanMaxCoverage(), seconds);
         }
 
         public String toJson() {
@@ -63,6 +73,7 @@ public final class Evaluator {
                     .append(",\n  \"successes\": ").append(successes())
                     .append(",\n  \"success_rate\": ").append(num(successRate()))
                     .append(",\n  \"wilson95\": [").append(num(w[0])).append(", ").append(num(w[1])).append(']')
+                    .append(",\n  \"dp_score\": ").append(num(dpScore()))
                     .append(",\n  \"mean_max_coverage\": ").append(num(meanMaxCoverage()))
                     .append(",\n  \"mean_steps_to_success\": ").append(Double.isNaN(meanStepsToSuccess()) ? "null"
                             : num(meanStepsToSuccess()))

@@ -139,6 +139,17 @@ class TrainerTest {
             IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
                     () -> policy.predictAction(new float[][] {{0f, 0f}}));
             assertTrue(bad.getMessage().contains("n_obs_steps = 2"), bad.getMessage());
+            // Executing fewer actions of a chunk (an evaluation setting): the first ones of the same chunk.
+            policy.setSeed(1);
+            policy.setActionSteps(3);
+            float[][] three = policy.predictAction(new float[][] {{0f, 0f}, {0f, 0f}});
+            assertEquals(3, three.length);
+            for (int k = 0; k < 3; k++) assertArrayEquals(actions[k], three[k]);
+            // horizon 16 from step n_obs_steps - 1 = 1: at most 15 actions
+            IllegalArgumentException tooMany = assertThrows(IllegalArgumentException.class,
+                    () -> policy.setActionSteps(16));
+            assertTrue(tooMany.getMessage().contains("1..15"), tooMany.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> policy.setActionSteps(0));
         }
     }
 
