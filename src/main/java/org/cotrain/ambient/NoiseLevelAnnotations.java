@@ -14,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.cotrain.backend.Backend;
 import org.cotrain.config.AmbientConfig;
 import org.cotrain.config.NoiseClassifierConfig;
 import org.cotrain.config.TrainConfig;
@@ -23,6 +22,7 @@ import org.cotrain.data.LowDimDataset;
 import org.cotrain.data.MixtureDataset;
 import org.cotrain.io.AtomicFiles;
 import org.cotrain.io.Json;
+import org.cotrain.tensor.Backend;
 
 /**
  * The per-window noise levels t_n of the datasets whose cotrain.ambient.t_n is "classifier", cached next to each

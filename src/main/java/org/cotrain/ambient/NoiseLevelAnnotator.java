@@ -4,18 +4,18 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import org.cotrain.backend.Backend;
 import org.cotrain.config.NoiseClassifierConfig;
 import org.cotrain.data.Batch;
 import org.cotrain.data.LowDimDataset;
 import org.cotrain.data.MixtureDataset;
 import org.cotrain.nn.Buffer;
 import org.cotrain.ops.Ops;
+import org.cotrain.optim.AdamW;
 import org.cotrain.random.Philox;
 import org.cotrain.random.Streams;
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.DType;
 import org.cotrain.tensor.Tensor;
-import org.cotrain.train.AdamW;
 
 /**
  * Ambient diffusion (c): gives every training window of a corrupt dataset its minimum noise level t_n. A

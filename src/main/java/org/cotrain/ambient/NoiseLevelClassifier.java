@@ -2,11 +2,11 @@ package org.cotrain.ambient;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.cotrain.backend.Backend;
 import org.cotrain.nn.Buffer;
 import org.cotrain.nn.Linear;
 import org.cotrain.nn.Parameter;
 import org.cotrain.ops.Ops;
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.Tensor;
 
 /**

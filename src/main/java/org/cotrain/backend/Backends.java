@@ -2,6 +2,7 @@ package org.cotrain.backend;
 
 import java.util.Locale;
 import java.util.Optional;
+import org.cotrain.tensor.Backend;
 
 /**
  * Finds the backends of this machine and picks one: CUDA when a GPU is usable, else the CPU.

@@ -1,7 +1,7 @@
 package org.cotrain.backend;
 
-import static org.cotrain.backend.Backend.ptr;
 import static org.cotrain.nativelib.CpuKernels.*;
+import static org.cotrain.tensor.Backend.ptr;
 
 import java.util.concurrent.atomic.AtomicLong;
 import org.bytedeco.javacpp.BytePointer;
@@ -10,6 +10,7 @@ import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 import org.cotrain.nativelib.CpuKernels;
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.DType;
 import org.cotrain.tensor.Device;
 import org.cotrain.tensor.Tensor;

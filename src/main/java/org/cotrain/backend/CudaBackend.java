@@ -1,7 +1,7 @@
 package org.cotrain.backend;
 
-import static org.cotrain.backend.Backend.ptr;
 import static org.cotrain.nativelib.CudaKernels.*;
+import static org.cotrain.tensor.Backend.ptr;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,7 +21,6 @@ import org.bytedeco.cuda.global.cublas;
 import org.bytedeco.cuda.global.cudnn;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
-import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.LongPointer;
@@ -29,6 +28,7 @@ import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.SizeTPointer;
 import org.cotrain.nativelib.CudaKernels;
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.DType;
 import org.cotrain.tensor.Device;
 import org.cotrain.tensor.Tensor;

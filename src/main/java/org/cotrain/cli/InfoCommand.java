@@ -4,9 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.bytedeco.javacpp.Loader;
-import org.cotrain.backend.Backend;
 import org.cotrain.backend.Backends;
 import org.cotrain.nativelib.CpuKernels;
+import org.cotrain.tensor.Backend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

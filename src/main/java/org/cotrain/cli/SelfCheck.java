@@ -3,10 +3,10 @@ package org.cotrain.cli;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
-import org.cotrain.backend.Backend;
 import org.cotrain.ops.Ops;
 import org.cotrain.ops.Prediction;
 import org.cotrain.random.Philox;
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.DType;
 import org.cotrain.tensor.Tensor;
 

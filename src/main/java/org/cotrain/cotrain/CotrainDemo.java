@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ForkJoinPool;
-import org.cotrain.backend.Backend;
 import org.cotrain.backend.Backends;
 import org.cotrain.config.Config;
 import org.cotrain.data.RobomimicReader;
@@ -18,6 +17,7 @@ import org.cotrain.sim.EnvConfig;
 import org.cotrain.sim.EnvPresets;
 import org.cotrain.sim.Evaluator;
 import org.cotrain.sim.expert.Experts;
+import org.cotrain.tensor.Backend;
 import org.cotrain.train.Trainer;
 
 /**

@@ -5,7 +5,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.ForkJoinPool;
 import java.util.function.IntConsumer;
-import org.cotrain.backend.Backend;
 import org.cotrain.config.Config;
 import org.cotrain.config.PolicyKind;
 import org.cotrain.policy.ImagePolicy;
@@ -16,6 +15,7 @@ import org.cotrain.policy.Policies;
 import org.cotrain.policy.Sampling;
 import org.cotrain.sim.EnvConfig;
 import org.cotrain.sim.Evaluator;
+import org.cotrain.tensor.Backend;
 
 /**
  * Evaluates a trained policy checkpoint in a sandbox environment (the wiring of {@code cotrain eval}): the config in

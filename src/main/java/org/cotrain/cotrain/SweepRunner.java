@@ -28,7 +28,6 @@ import java.util.regex.Pattern;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
-import org.cotrain.backend.Backend;
 import org.cotrain.backend.Backends;
 import org.cotrain.config.Config;
 import org.cotrain.config.TrainConfig;
@@ -41,6 +40,7 @@ import org.cotrain.sim.DemoGenerator;
 import org.cotrain.sim.EnvConfig;
 import org.cotrain.sim.Evaluator;
 import org.cotrain.sim.expert.Experts;
+import org.cotrain.tensor.Backend;
 import org.cotrain.train.Trainer;
 
 /**

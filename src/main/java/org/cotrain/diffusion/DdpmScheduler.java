@@ -1,8 +1,8 @@
 package org.cotrain.diffusion;
 
 import java.util.Objects;
-import org.cotrain.backend.Backend;
 import org.cotrain.ops.Ops;
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.Tensor;
 
 /**

@@ -3,6 +3,7 @@ package org.cotrain.io;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -13,7 +14,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.cotrain.backend.Backend;
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.DType;
 import org.cotrain.tensor.Tensor;
 
@@ -55,6 +56,56 @@ public final class Safetensors {
         return read(Files.readAllBytes(path), path.toString());
     }
 
+    /** The metadata of a file, from its header alone (a checkpoint's step without reading its weights). */
+    public static Map<String, String> readMetadata(Path path) throws IOException {
+        try (RandomAccessFile f = new RandomAccessFile(path.toFile(), "r")) {
+            if (f.length() < 8) {
+                throw new IOException(path + ": not a safetensors file (" + f.length()
+                        + " bytes, shorter than the 8-byte header length)");
+            }
+            byte[] len = new byte[8];
+            f.readFully(len);
+            long n = ByteBuffer.wrap(len).order(ByteOrder.LITTLE_ENDIAN).getLong();
+            if (n < 2 || n > MAX_HEADER_BYTES || n > f.length() - 8L) {
+                throw new IOException(path + ": not a safetensors file or truncated (header length "
+                        + Long.toUnsignedString(n) + ", file size " + f.length() + " bytes)");
+            }
+            byte[] header = new byte[(int) n];
+            f.readFully(header);
+            return Collections.unmodifiableMap(metadataOf(path.toString(),
+                    parseHeader(path.toString(), new String(header, StandardCharsets.UTF_8))));
+        }
+    }
+
+    private static Map<?, ?> parseHeader(String source, String json) throws IOException {
+        Object parsed;
+        try {
+            parsed = Json.parse(json);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(source + ": the safetensors header is not valid JSON: " + e.getMessage());
+        }
+        if (!(parsed instanceof Map<?, ?> header)) {
+            throw new IOException(source + ": the safetensors header is not a JSON object");
+        }
+        return header;
+    }
+
+    private static Map<String, String> metadataOf(String source, Map<?, ?> header) throws IOException {
+        Map<String, String> metadata = new LinkedHashMap<>();
+        Object meta = header.get(METADATA);
+        if (meta == null) return metadata;
+        if (!(meta instanceof Map<?, ?> m)) {
+            throw new IOException(source + ": __metadata__ is not a JSON object");
+        }
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+            if (!(e.getValue() instanceof String value)) {
+                throw new IOException(source + ": metadata value of " + e.getKey() + " is not a string");
+            }
+            metadata.put((String) e.getKey(), value);
+        }
+        return metadata;
+    }
+
     /** Parses a whole file held in memory; source names it in messages. */
     public static Safetensors read(byte[] bytes, String source) throws IOException {
         ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
@@ -67,35 +118,14 @@ public final class Safetensors {
             throw new IOException(source + ": not a safetensors file or truncated (header length " + Long.toUnsignedString(n)
                     + ", file size " + bytes.length + " bytes)");
         }
-        String json = new String(bytes, 8, (int) n, StandardCharsets.UTF_8);
-        Object parsed;
-        try {
-            parsed = Json.parse(json);
-        } catch (IllegalArgumentException e) {
-            throw new IOException(source + ": the safetensors header is not valid JSON: " + e.getMessage());
-        }
-        if (!(parsed instanceof Map<?, ?> header)) {
-            throw new IOException(source + ": the safetensors header is not a JSON object");
-        }
+        Map<?, ?> header = parseHeader(source, new String(bytes, 8, (int) n, StandardCharsets.UTF_8));
         ByteBuffer data = ByteBuffer.wrap(bytes, 8 + (int) n, bytes.length - 8 - (int) n).slice()
                 .order(ByteOrder.LITTLE_ENDIAN);
         Map<String, Entry> entries = new LinkedHashMap<>();
-        Map<String, String> metadata = new LinkedHashMap<>();
+        Map<String, String> metadata = metadataOf(source, header);
         for (Map.Entry<?, ?> e : header.entrySet()) {
             String name = (String) e.getKey();
-            if (name.equals(METADATA)) {
-                if (!(e.getValue() instanceof Map<?, ?> meta)) {
-                    throw new IOException(source + ": __metadata__ is not a JSON object");
-                }
-                for (Map.Entry<?, ?> m : meta.entrySet()) {
-                    if (!(m.getValue() instanceof String value)) {
-                        throw new IOException(source + ": metadata value of " + m.getKey() + " is not a string");
-                    }
-                    metadata.put((String) m.getKey(), value);
-                }
-                continue;
-            }
-            entries.put(name, parseEntry(source, name, e.getValue(), data.capacity()));
+            if (!name.equals(METADATA)) entries.put(name, parseEntry(source, name, e.getValue(), data.capacity()));
         }
         return new Safetensors(source, entries, metadata, data);
     }

@@ -2,9 +2,9 @@ package org.cotrain.nn;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.cotrain.backend.Backend;
 import org.cotrain.nn.Conv2d.WeightInit;
 import org.cotrain.ops.Ops;
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.Tensor;
 
 /**

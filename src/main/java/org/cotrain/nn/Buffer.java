@@ -1,6 +1,6 @@
 package org.cotrain.nn;
 
-import org.cotrain.backend.Backend;
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.DType;
 import org.cotrain.tensor.Tensor;
 

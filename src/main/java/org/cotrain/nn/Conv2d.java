@@ -2,8 +2,8 @@ package org.cotrain.nn;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.cotrain.backend.Backend;
 import org.cotrain.ops.Ops;
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.Tensor;
 
 /**

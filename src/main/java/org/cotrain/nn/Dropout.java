@@ -1,7 +1,7 @@
 package org.cotrain.nn;
 
-import org.cotrain.backend.Backend;
 import org.cotrain.ops.Ops;
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.DType;
 import org.cotrain.tensor.Tensor;
 

@@ -3,8 +3,8 @@ package org.cotrain.nn;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.cotrain.backend.Backend;
 import org.cotrain.ops.Ops;
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.Tensor;
 
 /**

@@ -1,8 +1,8 @@
 package org.cotrain.nn;
 
 import java.util.List;
-import org.cotrain.backend.Backend;
 import org.cotrain.ops.Ops;
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.Tensor;
 
 /** torch.nn.LayerNorm(C) with eps 1e-5 (its default, and the transformer layers'): name.weight ones, name.bias zeros. */

@@ -2,7 +2,7 @@ package org.cotrain.nn;
 
 import java.util.EnumMap;
 import java.util.Map;
-import org.cotrain.backend.Backend;
+import org.cotrain.tensor.Backend;
 
 /**
  * A layer-level profile of where a step's time goes, by op family (conv, norm, attention, ...), for the benchmark

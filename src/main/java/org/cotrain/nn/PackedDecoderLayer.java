@@ -2,9 +2,9 @@ package org.cotrain.nn;
 
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
-import org.cotrain.backend.Backend;
 import org.cotrain.nativelib.CpuKernels;
 import org.cotrain.ops.Ops;
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.DType;
 import org.cotrain.tensor.Tensor;
 

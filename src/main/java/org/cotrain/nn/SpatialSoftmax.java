@@ -3,9 +3,9 @@ package org.cotrain.nn;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.cotrain.backend.Backend;
 import org.cotrain.nn.Conv2d.WeightInit;
 import org.cotrain.ops.Ops;
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.Tensor;
 
 /**

@@ -1,8 +1,8 @@
 package org.cotrain.ops;
 
 import java.util.Arrays;
-import org.cotrain.backend.Backend;
-import org.cotrain.backend.Backend.Conv2dDims;
+import org.cotrain.tensor.Backend.Conv2dDims;
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.DType;
 import org.cotrain.tensor.Device;
 import org.cotrain.tensor.Tensor;

@@ -2,8 +2,8 @@ package org.cotrain.policy;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.cotrain.backend.Backend;
 import org.cotrain.data.Batch;
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.DType;
 import org.cotrain.tensor.Tensor;
 

@@ -1,12 +1,12 @@
 package org.cotrain.policy;
 
-import org.cotrain.backend.Backend;
 import org.cotrain.diffusion.DdimScheduler;
 import org.cotrain.diffusion.DdpmScheduler;
 import org.cotrain.diffusion.DiffusionSampler;
 import org.cotrain.diffusion.NoiseScheduler;
 import org.cotrain.diffusion.NoiseSchedulerConfig;
 import org.cotrain.random.Streams;
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.Tensor;
 
 /**

@@ -1,6 +1,5 @@
 package org.cotrain.policy;
 
-import org.cotrain.backend.Backend;
 import org.cotrain.diffusion.DdpmScheduler;
 import org.cotrain.diffusion.NoiseSchedulerConfig;
 import org.cotrain.nn.Buffer;
@@ -8,6 +7,7 @@ import org.cotrain.ops.Ops;
 import org.cotrain.ops.Prediction;
 import org.cotrain.random.Philox;
 import org.cotrain.random.Streams;
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.DType;
 import org.cotrain.tensor.Tensor;
 

@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.BiFunction;
-import org.cotrain.backend.Backend;
 import org.cotrain.config.Config;
 import org.cotrain.config.OptimizerConfig;
 import org.cotrain.config.ShapeMeta;
@@ -21,6 +20,7 @@ import org.cotrain.nn.ImageEncoder;
 import org.cotrain.nn.Parameter;
 import org.cotrain.ops.Ops;
 import org.cotrain.random.Streams;
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.DType;
 import org.cotrain.tensor.Tensor;
 

@@ -5,7 +5,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.cotrain.backend.Backend;
 import org.cotrain.config.Config;
 import org.cotrain.config.OptimizerConfig;
 import org.cotrain.data.DomainLabels;
@@ -13,6 +12,7 @@ import org.cotrain.data.LinearNormalizer;
 import org.cotrain.io.Safetensors;
 import org.cotrain.nn.Parameter;
 import org.cotrain.random.Streams;
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.Tensor;
 
 /**

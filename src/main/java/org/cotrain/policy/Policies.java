@@ -2,12 +2,12 @@ package org.cotrain.policy;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import org.cotrain.backend.Backend;
 import org.cotrain.config.Config;
 import org.cotrain.config.PolicyKind;
 import org.cotrain.config.TrainConfig;
 import org.cotrain.data.LinearNormalizer;
 import org.cotrain.io.Safetensors;
+import org.cotrain.tensor.Backend;
 
 /** The policy a config asks for: low-dim ({@link LowdimPolicy}) or image ({@link ImagePolicy}). */
 public final class Policies {

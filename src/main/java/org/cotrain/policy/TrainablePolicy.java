@@ -1,11 +1,11 @@
 package org.cotrain.policy;
 
 import java.util.List;
-import org.cotrain.backend.Backend;
 import org.cotrain.config.OptimizerConfig;
 import org.cotrain.data.LinearNormalizer;
 import org.cotrain.io.Safetensors;
 import org.cotrain.nn.Parameter;
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.Tensor;
 
 /**
@@ -18,7 +18,7 @@ public interface TrainablePolicy extends AutoCloseable {
     /** The metadata entry of a checkpoint or saved policy holding the resolved YAML config it was built from. */
     String CONFIG_METADATA = "cotrain.config";
     /** Where a checkpoint keeps the EMA copy of the weights (DP's workspace: state_dicts["ema_model"]). */
-    String EMA_PREFIX = org.cotrain.train.EmaModel.PREFIX;
+    String EMA_PREFIX = org.cotrain.optim.EmaModel.PREFIX;
 
     Backend backend();
 

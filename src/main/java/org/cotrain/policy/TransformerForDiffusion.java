@@ -10,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.cotrain.backend.Backend;
 import org.cotrain.diffusion.Denoiser;
 import org.cotrain.io.Safetensors;
 import org.cotrain.nn.Buffer;
@@ -23,6 +22,7 @@ import org.cotrain.nn.Parameter;
 import org.cotrain.nn.TransformerDecoderLayer;
 import org.cotrain.nn.TransformerEncoderLayer;
 import org.cotrain.ops.Ops;
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.DType;
 import org.cotrain.tensor.Tensor;
 

@@ -3,7 +3,6 @@ package org.cotrain.tensor;
 import java.util.Arrays;
 import java.util.Objects;
 import org.bytedeco.javacpp.Pointer;
-import org.cotrain.backend.Backend;
 
 /**
  * A dense, row-major array of float32 or int32 in host or device memory, owned by the Java object.

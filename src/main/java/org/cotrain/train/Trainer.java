@@ -2,10 +2,7 @@ package org.cotrain.train;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +16,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.cotrain.ambient.AmbientMixing;
 import org.cotrain.ambient.NoiseLevelAnnotations;
-import org.cotrain.backend.Backend;
 import org.cotrain.config.Config;
 import org.cotrain.config.CotrainConfig;
 import org.cotrain.config.DatasetConfig;
@@ -32,15 +28,19 @@ import org.cotrain.data.NoiseAwareMixing;
 import org.cotrain.data.Prefetcher;
 import org.cotrain.io.AtomicFiles;
 import org.cotrain.io.DirectoryLock;
-import org.cotrain.io.Json;
 import org.cotrain.io.Safetensors;
 import org.cotrain.nn.Parameter;
 import org.cotrain.ops.Ops;
+import org.cotrain.optim.AdamW;
+import org.cotrain.optim.EmaDecay;
+import org.cotrain.optim.EmaModel;
+import org.cotrain.optim.LrSchedule;
 import org.cotrain.policy.BatchTensors;
 import org.cotrain.policy.LowdimPolicy;
 import org.cotrain.policy.Policies;
 import org.cotrain.policy.TrainablePolicy;
 import org.cotrain.random.Streams;
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.Tensor;
 
 /**
@@ -571,22 +571,13 @@ public final class Trainer {
     /**
      * The global step stored in a checkpoint (read from the safetensors header only), or 0 when there is none.
      */
-    @SuppressWarnings("unchecked")
     public static long checkpointStep(Path checkpoint) {
         if (!Files.isRegularFile(checkpoint)) return 0;
-        try (RandomAccessFile f = new RandomAccessFile(checkpoint.toFile(), "r")) {
-            byte[] len = new byte[8];
-            f.readFully(len);
-            long n = ByteBuffer.wrap(len).order(ByteOrder.LITTLE_ENDIAN).getLong();
-            if (n <= 0 || n > 100_000_000) return 0;
-            byte[] header = new byte[(int) n];
-            f.readFully(header);
-            Map<String, Object> h = (Map<String, Object>) Json.parse(new String(header, StandardCharsets.UTF_8));
-            Map<String, Object> meta = (Map<String, Object>) h.get("__metadata__");
-            Object step = meta == null ? null : meta.get(STEP_METADATA);
-            return step == null ? 0 : Long.parseLong(step.toString());
+        try {
+            String step = Safetensors.readMetadata(checkpoint).get(STEP_METADATA);
+            return step == null ? 0 : Long.parseLong(step);
         } catch (IOException | RuntimeException e) {
-            return 0;
+            return 0; // unreadable: treated as no progress, the run itself reports the file when it loads it
         }
     }
 

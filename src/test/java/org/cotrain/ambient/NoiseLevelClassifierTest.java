@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import org.cotrain.backend.Backend;
 import org.cotrain.backend.Backends;
 import org.cotrain.backend.CpuBackend;
 import org.cotrain.config.NoiseClassifierConfig;
@@ -20,6 +19,7 @@ import org.cotrain.data.LowDimDataset;
 import org.cotrain.data.MixtureDataset;
 import org.cotrain.diffusion.NoiseSchedulerConfig;
 import org.cotrain.ops.OpTesting;
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 

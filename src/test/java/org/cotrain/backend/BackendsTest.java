@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.Device;
 import org.junit.jupiter.api.Test;
 

@@ -8,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
-import org.cotrain.backend.Backend;
 import org.cotrain.ops.OpTesting;
 import org.cotrain.ops.Prediction;
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 

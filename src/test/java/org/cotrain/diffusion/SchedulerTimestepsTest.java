@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.cotrain.backend.Backend;
 import org.cotrain.ops.OpTesting;
 import org.cotrain.ops.Prediction;
+import org.cotrain.tensor.Backend;
 import org.junit.jupiter.api.Test;
 
 /** set_timesteps and the previous timestep of both schedulers against diffusers' lists, and the config checks. */

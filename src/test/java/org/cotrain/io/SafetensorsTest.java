@@ -14,8 +14,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import org.cotrain.backend.Backend;
+import java.util.Map;
 import org.cotrain.backend.Backends;
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.DType;
 import org.cotrain.tensor.Tensor;
 import org.junit.jupiter.api.Test;
@@ -67,6 +68,17 @@ class SafetensorsTest {
             assertArrayEquals(w, t.toFloatArray());
         }
         assertEquals(before, cpu.liveBytes());
+    }
+
+    @Test
+    void metadataReadsFromTheHeaderAlone(@TempDir Path dir) throws IOException {
+        Path path = dir.resolve("ck.safetensors");
+        Safetensors.writer().metadata("step", "42").add("w", new float[1000], 10, 100).write(path);
+        assertEquals(Map.of("step", "42"), Safetensors.readMetadata(path));
+        assertEquals(Safetensors.read(path).metadata(), Safetensors.readMetadata(path));
+        Files.write(path, new byte[] {8, 0, 0, 0, 0, 0, 0, 0, '{'}); // header cut short
+        IOException e = assertThrows(IOException.class, () -> Safetensors.readMetadata(path));
+        assertTrue(e.getMessage().contains(path.toString()) && e.getMessage().contains("truncated"), e.getMessage());
     }
 
     @Test

@@ -11,10 +11,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import org.cotrain.backend.Backend;
 import org.cotrain.io.Safetensors;
 import org.cotrain.ops.OpTesting;
 import org.cotrain.random.Philox;
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 

@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.cotrain.backend.Backend;
 import org.cotrain.random.Philox;
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 

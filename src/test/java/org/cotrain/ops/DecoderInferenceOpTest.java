@@ -9,11 +9,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.cotrain.backend.Backend;
 import org.cotrain.nativelib.CpuKernels;
 import org.cotrain.nn.DropoutSites;
 import org.cotrain.nn.Parameter;
 import org.cotrain.nn.TransformerDecoderLayer;
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 

@@ -2,8 +2,8 @@ package org.cotrain.ops;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
-import org.cotrain.backend.Backend;
 import org.cotrain.nativelib.CpuKernels;
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 

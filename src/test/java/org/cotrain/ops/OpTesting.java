@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 import java.util.function.ToDoubleFunction;
-import org.cotrain.backend.Backend;
 import org.cotrain.backend.Backends;
+import org.cotrain.tensor.Backend;
 import org.junit.jupiter.api.Assumptions;
 
 /** Shared helpers of the op tests: random inputs, float64 comparisons, finite differences, backend access. */

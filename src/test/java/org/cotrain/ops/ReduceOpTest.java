@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.cotrain.backend.Backend;
 import org.cotrain.backend.Backends;
 import org.cotrain.nativelib.CpuKernels;
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 

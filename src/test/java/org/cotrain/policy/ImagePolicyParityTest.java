@@ -13,7 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.cotrain.backend.Backend;
 import org.cotrain.config.OptimizerConfig;
 import org.cotrain.data.Batch;
 import org.cotrain.data.LinearNormalizer;
@@ -21,9 +20,10 @@ import org.cotrain.io.Json;
 import org.cotrain.io.Safetensors;
 import org.cotrain.nn.Parameter;
 import org.cotrain.ops.OpTesting;
+import org.cotrain.optim.AdamW;
 import org.cotrain.random.Philox;
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.Tensor;
-import org.cotrain.train.AdamW;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -5,15 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.cotrain.backend.Backend;
 import org.cotrain.diffusion.BetaSchedule;
 import org.cotrain.diffusion.NoiseSchedule;
 import org.cotrain.io.Safetensors;
 import org.cotrain.nn.Parameter;
 import org.cotrain.ops.OpTesting;
 import org.cotrain.ops.Ops;
+import org.cotrain.optim.AdamW;
+import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.Tensor;
-import org.cotrain.train.AdamW;
 import org.junit.jupiter.api.Test;
 
 /**

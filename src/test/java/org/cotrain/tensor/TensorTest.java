@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.bytedeco.javacpp.Pointer;
-import org.cotrain.backend.Backend;
 import org.cotrain.backend.Backends;
 import org.cotrain.ops.Ops;
+import org.cotrain.tensor.Backend;
 import org.junit.jupiter.api.Test;
 
 class TensorTest {

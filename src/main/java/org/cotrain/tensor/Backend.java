@@ -1,18 +1,15 @@
-package org.cotrain.backend;
+package org.cotrain.tensor;
 
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
-import org.cotrain.tensor.DType;
-import org.cotrain.tensor.Device;
-import org.cotrain.tensor.Tensor;
 
 /**
- * A place to store tensors and run the native ops: {@link CpuBackend} (native/, always there) or
- * {@link CudaBackend} (cuda-kernels/ plus cuBLAS, where a GPU is usable). {@link Backends} picks one.
+ * A place to store tensors and run the native ops: {@code backend.CpuBackend} (native/, always there) or
+ * {@code backend.CudaBackend} (cuda-kernels/ plus cuBLAS, where a GPU is usable). {@code backend.Backends} picks one.
  *
  * <p>The op methods below are one-to-one with the C functions of native/include/cotrain (the CPU backend calls
  * {@code ct_X_cpu}, the CUDA backend {@code ct_X_cuda}), with tensors in place of pointers and the dimensions
- * spelled out. They trust their arguments: user code calls {@link org.cotrain.ops.Ops}, which checks shapes,
+ * spelled out. They trust their arguments: user code calls {@code ops.Ops}, which checks shapes,
  * element types and devices first, so that bad input never reaches native code.
  */
 public interface Backend extends AutoCloseable {

@@ -1,4 +1,4 @@
-package org.cotrain.train;
+package org.cotrain.optim;
 
 import java.util.Locale;
 

@@ -1,4 +1,4 @@
-package org.cotrain.train;
+package org.cotrain.optim;
 
 /**
  * The decay of the exponential moving average of the weights at each update, as Diffusion Policy's EMAModel:

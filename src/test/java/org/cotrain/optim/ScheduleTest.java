@@ -1,4 +1,4 @@
-package org.cotrain.train;
+package org.cotrain.optim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
