@@ -165,6 +165,9 @@ def main():
     ap.add_argument("--steps", type=int, default=5, help="timed training steps (default 5)")
     ap.add_argument("--runs", type=int, default=5, help="timed 100-step samplings (default 5)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--n-layer", type=int, default=PUSHT_LOWDIM["n_layer"],
+                    help="decoder layers (default 8; small_cpu: 2)")
+    ap.add_argument("--n-emb", type=int, default=PUSHT_LOWDIM["n_emb"], help="width (default 256; small_cpu: 64)")
     ap.add_argument("--openblas", metavar="LIB", help="run torch's BLAS calls on this libopenblas.so (see above)")
     args = ap.parse_args()
     if args.openblas:
@@ -172,9 +175,10 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     generator = torch.Generator().manual_seed(args.seed)
-    model = TransformerForDiffusion(**PUSHT_LOWDIM)
+    model = TransformerForDiffusion(**dict(PUSHT_LOWDIM, n_layer=args.n_layer, n_emb=args.n_emb))
     params = sum(p.numel() for p in model.parameters())
-    common = dict(impl="pytorch", threads=torch.get_num_threads(), params=params, torch=torch.__version__,
+    common = dict(impl="pytorch", threads=torch.get_num_threads(), params=params, n_layer=args.n_layer,
+                  n_emb=args.n_emb, torch=torch.__version__,
                   blas=loaded_blas(), omp_wait_policy=os.environ.get("OMP_WAIT_POLICY", "default"))
     if args.bench in ("train", "all"):
         ms = bench_train(model, args.batch, args.warmup, args.steps, generator)
