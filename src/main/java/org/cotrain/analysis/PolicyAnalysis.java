@@ -11,6 +11,7 @@ import java.util.function.BiConsumer;
 import org.cotrain.config.Config;
 import org.cotrain.config.TrainConfig;
 import org.cotrain.data.Batch;
+import org.cotrain.data.Datasets;
 import org.cotrain.data.DomainLabels;
 import org.cotrain.data.LinearNormalizer;
 import org.cotrain.data.LowDimDataset;
@@ -30,7 +31,6 @@ import org.cotrain.sim.EnvConfig;
 import org.cotrain.sim.Evaluator;
 import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.Tensor;
-import org.cotrain.train.Trainer;
 
 /**
  * What a trained policy makes of real and sim data (MISSION.md, "Analysis"). The first dataset is "real" (the
@@ -275,14 +275,14 @@ public final class PolicyAnalysis {
                     "task.dataset.weights=null", "cotrain.dataset_max_train_episodes=null", "cotrain.ambient.t_n=null");
         }
         TrainConfig tc = config.toTrainConfig();
-        List<LowDimDataset> datasets = Trainer.loadDatasets(tc.task().dataset(), tc.cotrain(), tc.isImage());
+        List<LowDimDataset> datasets = Datasets.load(tc.task().dataset(), tc.cotrain(), tc.isImage());
         if (datasets.size() < 2) {
             throw new IllegalArgumentException("analysis needs real and sim data (two or more files), got "
                     + tc.task().dataset().paths());
         }
         try (Subject policy = tc.isImage() ? image(ImagePolicy.load(checkpoint, backend))
                 : lowdim(LowdimPolicy.load(checkpoint, backend))) {
-            MixtureDataset mixture = Trainer.trainingMixture(tc, datasets, policy.dataNormalizer());
+            MixtureDataset mixture = Datasets.trainingMixture(tc, datasets, policy.dataNormalizer());
             policy.setSampling(Sampling.ddim(o.ddimSteps()));
             policy.setSeed(Streams.key(o.seed(), Streams.SAMPLING, 1));
             int n = o.samplesPerDataset();

@@ -9,10 +9,10 @@ import org.cotrain.ambient.NoiseLevelAnnotations;
 import org.cotrain.backend.Backends;
 import org.cotrain.config.Config;
 import org.cotrain.config.TrainConfig;
+import org.cotrain.data.Datasets;
 import org.cotrain.data.LowDimDataset;
 import org.cotrain.data.MixtureDataset;
 import org.cotrain.tensor.Backend;
-import org.cotrain.train.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -45,8 +45,8 @@ final class AnnotateCommand implements Callable<Integer> {
                     + " (set e.g. cotrain.ambient.t_n=[null,classifier])");
         }
         Backend backend = Backends.forDevice(tc.training().device(), tc.cotrain().threads());
-        List<LowDimDataset> datasets = Trainer.loadDatasets(tc.task().dataset(), tc.cotrain());
-        MixtureDataset mixture = Trainer.trainingMixture(tc, datasets, MixtureDataset.fitNormalizer(datasets));
+        List<LowDimDataset> datasets = Datasets.load(tc.task().dataset(), tc.cotrain());
+        MixtureDataset mixture = Datasets.trainingMixture(tc, datasets, MixtureDataset.fitNormalizer(datasets));
         int steps = tc.policy().noiseScheduler().numTrainTimesteps();
         Map<Integer, NoiseLevelAnnotations.Annotation> annotations = NoiseLevelAnnotations.forTraining(tc, mixture,
                 backend, System.out);

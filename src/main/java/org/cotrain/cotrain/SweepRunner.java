@@ -31,6 +31,7 @@ import me.tongfei.progressbar.ProgressBarStyle;
 import org.cotrain.backend.Backends;
 import org.cotrain.config.Config;
 import org.cotrain.config.TrainConfig;
+import org.cotrain.data.Datasets;
 import org.cotrain.data.LowDimDataset;
 import org.cotrain.data.RobomimicReader;
 import org.cotrain.io.AtomicFiles;
@@ -393,7 +394,7 @@ public final class SweepRunner {
     public static List<List<String>> trainingDemos(Config config) {
         TrainConfig tc = config.toTrainConfig();
         List<List<String>> out = new ArrayList<>();
-        for (LowDimDataset data : Trainer.loadDatasets(tc.task().dataset(), tc.cotrain())) {
+        for (LowDimDataset data : Datasets.load(tc.task().dataset(), tc.cotrain())) {
             List<String> names = new ArrayList<>();
             boolean[] train = data.trainMask();
             for (int i = 0; i < train.length; i++) {

@@ -17,10 +17,9 @@ import java.util.regex.Pattern;
 import org.cotrain.ambient.AmbientMixing;
 import org.cotrain.ambient.NoiseLevelAnnotations;
 import org.cotrain.config.Config;
-import org.cotrain.config.CotrainConfig;
-import org.cotrain.config.DatasetConfig;
 import org.cotrain.config.TrainConfig;
 import org.cotrain.data.Batch;
+import org.cotrain.data.Datasets;
 import org.cotrain.data.LinearNormalizer;
 import org.cotrain.data.LowDimDataset;
 import org.cotrain.data.MixtureDataset;
@@ -161,7 +160,7 @@ public final class Trainer {
         boolean resume = config.training().resume() && Files.exists(checkpoint);
         Safetensors resumeFrom = resume ? Safetensors.read(checkpoint) : null;
 
-        List<LowDimDataset> datasets = loadDatasets(config.task().dataset(), config.cotrain(), config.isImage());
+        List<LowDimDataset> datasets = Datasets.load(config.task().dataset(), config.cotrain(), config.isImage());
         // a resumed run keeps the normaliser it was trained with
         LinearNormalizer normalizer = resume ? LowdimPolicy.readNormalizer(resumeFrom)
                 : Policies.normalizerFromData(config, MixtureDataset.fitNormalizer(datasets));
@@ -180,7 +179,7 @@ public final class Trainer {
                             + savedSeed + ", this config has " + seed + "; resuming would not continue that run");
                 }
             }
-            MixtureDataset mixture = trainingMixture(config, datasets, policy.dataNormalizer());
+            MixtureDataset mixture = Datasets.trainingMixture(config, datasets, policy.dataNormalizer());
             String ambientLine = "";
             if (config.cotrain().ambient().enabled()) {
                 ambientLine = "; " + setUpAmbient(mixture, resumeFrom);
@@ -465,51 +464,6 @@ public final class Trainer {
     private EmaDecay emaDecay() {
         var e = config.ema();
         return new EmaDecay(e.updateAfterStep(), e.invGamma(), e.power(), e.minValue(), e.maxValue());
-    }
-
-    /**
-     * The datasets of a config as training uses them: each file's validation split, then its first
-     * cotrain.dataset_max_train_episodes (or task.dataset.max_train_episodes) training demos in file order. The
-     * low-dim arrays only (no camera frames), as the noise-level classifier and the demo lists need them.
-     */
-    public static List<LowDimDataset> loadDatasets(DatasetConfig d, CotrainConfig c) {
-        return loadDatasets(d, c, false);
-    }
-
-    /** The same, with each camera's frames (task.shape_meta's rgb keys) when {@code images}. */
-    public static List<LowDimDataset> loadDatasets(DatasetConfig d, CotrainConfig c, boolean images) {
-        List<LowDimDataset> out = new ArrayList<>();
-        for (int j = 0; j < d.paths().size(); j++) {
-            Path path = d.paths().get(j);
-            LowDimDataset data = LowDimDataset.load(path, d.obsKeys(), images ? d.cameras() : List.of(), -1, -1)
-                    .withValidationSplit(d.valRatio(), d.seed());
-            Integer max = c.datasetMaxTrainEpisodes() != null ? c.datasetMaxTrainEpisodes().get(j)
-                    : d.maxTrainEpisodes();
-            if (max != null && c.datasetMaxTrainEpisodes() != null && data.numTrainDemos() < max) {
-                throw new IllegalArgumentException("cotrain.dataset_max_train_episodes asks for " + max + " training"
-                        + " demos of " + path + ", which has " + data.numTrainDemos());
-            }
-            if (max != null && data.numTrainDemos() > max) {
-                data = data.withFirstTrainDemos(max);
-            }
-            out.add(data);
-        }
-        return out;
-    }
-
-    /** The mixture training batches come from: the config's weights, window sizes, batch size, seed and labels. */
-    public static MixtureDataset trainingMixture(TrainConfig config, List<LowDimDataset> datasets,
-                                                 LinearNormalizer normalizer) {
-        return new MixtureDataset(datasets, weights(config.task().dataset(), datasets), normalizer, config.horizon(),
-                config.nObsSteps(), config.nActionSteps(), config.dataloader().batchSize(), config.training().seed())
-                .withDomainLabels(config.cotrain().domainConditioning());
-    }
-
-    private static double[] weights(DatasetConfig d, List<LowDimDataset> datasets) {
-        if (d.weights() == null) {
-            return MixtureDataset.naturalWeights(datasets);
-        }
-        return d.weights().stream().mapToDouble(Double::doubleValue).toArray();
     }
 
     /** "; cameras image 96x96 (1.7 GiB of frames)" for an image mixture, else "". */

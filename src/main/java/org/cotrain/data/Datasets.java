@@ -1,0 +1,62 @@
+package org.cotrain.data;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.cotrain.config.CotrainConfig;
+import org.cotrain.config.DatasetConfig;
+import org.cotrain.config.TrainConfig;
+
+/**
+ * A config's datasets as training sees them, in one place for every reader (the trainer, the noise-level annotator,
+ * the sweep's demo lists and the policy analysis): which demos of each file train, and the mixture batches come from.
+ */
+public final class Datasets {
+    private Datasets() {}
+
+    /**
+     * The datasets of a config: each file's validation split, then its first cotrain.dataset_max_train_episodes (or
+     * task.dataset.max_train_episodes) training demos in file order. The low-dim arrays only (no camera frames), as
+     * the noise-level classifier and the demo lists need them.
+     */
+    public static List<LowDimDataset> load(DatasetConfig d, CotrainConfig c) {
+        return load(d, c, false);
+    }
+
+    /** The same, with each camera's frames (task.shape_meta's rgb keys) when {@code images}. */
+    public static List<LowDimDataset> load(DatasetConfig d, CotrainConfig c, boolean images) {
+        List<LowDimDataset> out = new ArrayList<>();
+        for (int j = 0; j < d.paths().size(); j++) {
+            Path path = d.paths().get(j);
+            LowDimDataset data = LowDimDataset.load(path, d.obsKeys(), images ? d.cameras() : List.of(), -1, -1)
+                    .withValidationSplit(d.valRatio(), d.seed());
+            Integer max = c.datasetMaxTrainEpisodes() != null ? c.datasetMaxTrainEpisodes().get(j)
+                    : d.maxTrainEpisodes();
+            if (max != null && c.datasetMaxTrainEpisodes() != null && data.numTrainDemos() < max) {
+                throw new IllegalArgumentException("cotrain.dataset_max_train_episodes asks for " + max + " training"
+                        + " demos of " + path + ", which has " + data.numTrainDemos());
+            }
+            if (max != null && data.numTrainDemos() > max) {
+                data = data.withFirstTrainDemos(max);
+            }
+            out.add(data);
+        }
+        return out;
+    }
+
+    /** The mixture training batches come from: the config's weights, window sizes, batch size, seed and labels. */
+    public static MixtureDataset trainingMixture(TrainConfig config, List<LowDimDataset> datasets,
+                                                 LinearNormalizer normalizer) {
+        return new MixtureDataset(datasets, weights(config.task().dataset(), datasets), normalizer, config.horizon(),
+                config.nObsSteps(), config.nActionSteps(), config.dataloader().batchSize(), config.training().seed())
+                .withDomainLabels(config.cotrain().domainConditioning());
+    }
+
+    /** task.dataset.weights, or each dataset's share of the training windows when null. */
+    private static double[] weights(DatasetConfig d, List<LowDimDataset> datasets) {
+        if (d.weights() == null) {
+            return MixtureDataset.naturalWeights(datasets);
+        }
+        return d.weights().stream().mapToDouble(Double::doubleValue).toArray();
+    }
+}
