@@ -17,8 +17,8 @@ import java.util.Map;
 import org.cotrain.config.AmbientConfig;
 import org.cotrain.config.NoiseClassifierConfig;
 import org.cotrain.config.TrainConfig;
+import org.cotrain.data.DemoDataset;
 import org.cotrain.data.LinearNormalizer;
-import org.cotrain.data.LowDimDataset;
 import org.cotrain.data.MixtureDataset;
 import org.cotrain.io.AtomicFiles;
 import org.cotrain.io.Json;
@@ -182,7 +182,7 @@ public final class NoiseLevelAnnotations {
     }
 
     /** SHA-256 of what training reads from a dataset: its steps, obs, actions and training demos. */
-    static String contentHash(LowDimDataset d) {
+    static String contentHash(DemoDataset d) {
         MessageDigest md = sha256();
         ByteBuffer buf = ByteBuffer.allocate(4 * 1024);
         update(md, buf, d.episodeEnds());

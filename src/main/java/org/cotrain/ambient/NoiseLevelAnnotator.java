@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import org.cotrain.config.NoiseClassifierConfig;
 import org.cotrain.data.Batch;
-import org.cotrain.data.LowDimDataset;
+import org.cotrain.data.DemoDataset;
 import org.cotrain.data.MixtureDataset;
 import org.cotrain.nn.Buffer;
 import org.cotrain.ops.Ops;
@@ -78,7 +78,7 @@ public final class NoiseLevelAnnotator {
         int nCorrupt = b - nClean;
         double[] corruptWeights = new double[mixture.numDatasets()];
         corruptWeights[corrupt] = 1;
-        List<LowDimDataset> datasets = new ArrayList<>();
+        List<DemoDataset> datasets = new ArrayList<>();
         for (int j = 0; j < mixture.numDatasets(); j++) {
             datasets.add(mixture.dataset(j));
         }

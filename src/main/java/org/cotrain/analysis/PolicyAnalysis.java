@@ -12,9 +12,9 @@ import org.cotrain.config.Config;
 import org.cotrain.config.TrainConfig;
 import org.cotrain.data.Batch;
 import org.cotrain.data.Datasets;
+import org.cotrain.data.DemoDataset;
 import org.cotrain.data.DomainLabels;
 import org.cotrain.data.LinearNormalizer;
-import org.cotrain.data.LowDimDataset;
 import org.cotrain.data.MixtureDataset;
 import org.cotrain.io.Json;
 import org.cotrain.io.Safetensors;
@@ -275,7 +275,7 @@ public final class PolicyAnalysis {
                     "task.dataset.weights=null", "cotrain.dataset_max_train_episodes=null", "cotrain.ambient.t_n=null");
         }
         TrainConfig tc = config.toTrainConfig();
-        List<LowDimDataset> datasets = Datasets.load(tc.task().dataset(), tc.cotrain(), tc.isImage());
+        List<DemoDataset> datasets = Datasets.load(tc.task().dataset(), tc.cotrain(), tc.isImage());
         if (datasets.size() < 2) {
             throw new IllegalArgumentException("analysis needs real and sim data (two or more files), got "
                     + tc.task().dataset().paths());

@@ -10,7 +10,7 @@ import org.cotrain.backend.Backends;
 import org.cotrain.config.Config;
 import org.cotrain.config.TrainConfig;
 import org.cotrain.data.Datasets;
-import org.cotrain.data.LowDimDataset;
+import org.cotrain.data.DemoDataset;
 import org.cotrain.data.MixtureDataset;
 import org.cotrain.tensor.Backend;
 import picocli.CommandLine.Command;
@@ -45,7 +45,7 @@ final class AnnotateCommand implements Callable<Integer> {
                     + " (set e.g. cotrain.ambient.t_n=[null,classifier])");
         }
         Backend backend = Backends.forDevice(tc.training().device(), tc.cotrain().threads());
-        List<LowDimDataset> datasets = Datasets.load(tc.task().dataset(), tc.cotrain());
+        List<DemoDataset> datasets = Datasets.load(tc.task().dataset(), tc.cotrain());
         MixtureDataset mixture = Datasets.trainingMixture(tc, datasets, MixtureDataset.fitNormalizer(datasets));
         int steps = tc.policy().noiseScheduler().numTrainTimesteps();
         Map<Integer, NoiseLevelAnnotations.Annotation> annotations = NoiseLevelAnnotations.forTraining(tc, mixture,

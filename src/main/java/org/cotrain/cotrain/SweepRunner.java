@@ -32,7 +32,7 @@ import org.cotrain.backend.Backends;
 import org.cotrain.config.Config;
 import org.cotrain.config.TrainConfig;
 import org.cotrain.data.Datasets;
-import org.cotrain.data.LowDimDataset;
+import org.cotrain.data.DemoDataset;
 import org.cotrain.data.RobomimicReader;
 import org.cotrain.io.AtomicFiles;
 import org.cotrain.io.DirectoryLock;
@@ -394,7 +394,7 @@ public final class SweepRunner {
     public static List<List<String>> trainingDemos(Config config) {
         TrainConfig tc = config.toTrainConfig();
         List<List<String>> out = new ArrayList<>();
-        for (LowDimDataset data : Datasets.load(tc.task().dataset(), tc.cotrain())) {
+        for (DemoDataset data : Datasets.load(tc.task().dataset(), tc.cotrain())) {
             List<String> names = new ArrayList<>();
             boolean[] train = data.trainMask();
             for (int i = 0; i < train.length; i++) {

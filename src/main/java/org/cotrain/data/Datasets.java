@@ -19,16 +19,16 @@ public final class Datasets {
      * task.dataset.max_train_episodes) training demos in file order. The low-dim arrays only (no camera frames), as
      * the noise-level classifier and the demo lists need them.
      */
-    public static List<LowDimDataset> load(DatasetConfig d, CotrainConfig c) {
+    public static List<DemoDataset> load(DatasetConfig d, CotrainConfig c) {
         return load(d, c, false);
     }
 
     /** The same, with each camera's frames (task.shape_meta's rgb keys) when {@code images}. */
-    public static List<LowDimDataset> load(DatasetConfig d, CotrainConfig c, boolean images) {
-        List<LowDimDataset> out = new ArrayList<>();
+    public static List<DemoDataset> load(DatasetConfig d, CotrainConfig c, boolean images) {
+        List<DemoDataset> out = new ArrayList<>();
         for (int j = 0; j < d.paths().size(); j++) {
             Path path = d.paths().get(j);
-            LowDimDataset data = LowDimDataset.load(path, d.obsKeys(), images ? d.cameras() : List.of(), -1, -1)
+            DemoDataset data = DemoDataset.load(path, d.obsKeys(), images ? d.cameras() : List.of(), -1, -1)
                     .withValidationSplit(d.valRatio(), d.seed());
             Integer max = c.datasetMaxTrainEpisodes() != null ? c.datasetMaxTrainEpisodes().get(j)
                     : d.maxTrainEpisodes();
@@ -45,7 +45,7 @@ public final class Datasets {
     }
 
     /** The mixture training batches come from: the config's weights, window sizes, batch size, seed and labels. */
-    public static MixtureDataset trainingMixture(TrainConfig config, List<LowDimDataset> datasets,
+    public static MixtureDataset trainingMixture(TrainConfig config, List<DemoDataset> datasets,
                                                  LinearNormalizer normalizer) {
         return new MixtureDataset(datasets, weights(config.task().dataset(), datasets), normalizer, config.horizon(),
                 config.nObsSteps(), config.nActionSteps(), config.dataloader().batchSize(), config.training().seed())
@@ -53,7 +53,7 @@ public final class Datasets {
     }
 
     /** task.dataset.weights, or each dataset's share of the training windows when null. */
-    private static double[] weights(DatasetConfig d, List<LowDimDataset> datasets) {
+    private static double[] weights(DatasetConfig d, List<DemoDataset> datasets) {
         if (d.weights() == null) {
             return MixtureDataset.naturalWeights(datasets);
         }

@@ -32,7 +32,7 @@ public final class MixtureDataset {
     /** Keys the data stream apart from the kernels' streams, which are keyed by the seed itself ("DATA"). */
     public static final long DATA_STREAM = 0x4441544100000000L;
 
-    private final List<LowDimDataset> datasets;
+    private final List<DemoDataset> datasets;
     private final SequenceSampler[] train;
     private final SequenceSampler[] valid;
     private final double[] weights;
@@ -53,7 +53,7 @@ public final class MixtureDataset {
      *     {@link #naturalWeights})
      * @param normalizer with fields "obs" (obsDim) and "action" (actionDim), e.g. from {@link #fitNormalizer}
      */
-    public MixtureDataset(List<LowDimDataset> datasets, double[] weights, LinearNormalizer normalizer, int horizon,
+    public MixtureDataset(List<DemoDataset> datasets, double[] weights, LinearNormalizer normalizer, int horizon,
             int nObsSteps, int nActionSteps, int batchSize, long seed) {
         if (datasets.isEmpty() || weights.length != datasets.size()) {
             throw new IllegalArgumentException(datasets.size() + " datasets but " + weights.length + " weights");
@@ -66,7 +66,7 @@ public final class MixtureDataset {
         this.datasets = List.copyOf(datasets);
         this.obsDim = datasets.get(0).obsDim();
         this.actionDim = datasets.get(0).actionDim();
-        for (LowDimDataset d : datasets) {
+        for (DemoDataset d : datasets) {
             if (d.obsDim() != obsDim || d.actionDim() != actionDim) {
                 throw new IllegalArgumentException("datasets differ in shape: " + datasets.get(0).file() + " has obs "
                         + obsDim + ", action " + actionDim + "; " + d.file() + " has obs " + d.obsDim() + ", action "
@@ -104,7 +104,7 @@ public final class MixtureDataset {
         this.train = new SequenceSampler[datasets.size()];
         this.valid = new SequenceSampler[datasets.size()];
         for (int j = 0; j < datasets.size(); j++) {
-            LowDimDataset d = datasets.get(j);
+            DemoDataset d = datasets.get(j);
             train[j] = new SequenceSampler(d.episodeEnds(), horizon, nObsSteps - 1, nActionSteps - 1, d.trainMask());
             valid[j] = new SequenceSampler(d.episodeEnds(), horizon, nObsSteps - 1, nActionSteps - 1, d.validMask());
             if (this.weights[j] > 0 && train[j].size() == 0) {
@@ -114,7 +114,7 @@ public final class MixtureDataset {
         }
     }
 
-    private static List<String> cameraShapes(LowDimDataset d) {
+    private static List<String> cameraShapes(DemoDataset d) {
         return d.cameras().stream().map(c -> c.key() + " " + c.height() + "x" + c.width()).toList();
     }
 
@@ -150,7 +150,7 @@ public final class MixtureDataset {
      * the first of two. Demos, not windows or steps, because that is the ratio the cotraining studies sweep (MISSION.md)
      * and it does not move when one simulator's episodes run longer than the other's.
      */
-    public static double[] naturalWeights(List<LowDimDataset> datasets) {
+    public static double[] naturalWeights(List<DemoDataset> datasets) {
         double[] w = new double[datasets.size()];
         for (int j = 0; j < w.length; j++) {
             w[j] = datasets.get(j).numTrainDemos();
@@ -163,10 +163,10 @@ public final class MixtureDataset {
      * samples share one scale. (DP fits on its one dataset's whole replay buffer; here validation demos are left
      * out.)
      */
-    public static LinearNormalizer fitNormalizer(List<LowDimDataset> datasets) {
+    public static LinearNormalizer fitNormalizer(List<DemoDataset> datasets) {
         List<float[]> obs = new ArrayList<>();
         List<float[]> actions = new ArrayList<>();
-        for (LowDimDataset d : datasets) {
+        for (DemoDataset d : datasets) {
             obs.add(d.trainObs());
             actions.add(d.trainActions());
         }
@@ -255,7 +255,7 @@ public final class MixtureDataset {
     }
 
     /** Sample i's first To frames of window w of each camera, edge padded as the low-dim steps. */
-    private void fillFrames(SequenceSampler sampler, LowDimDataset d, int window, List<Batch.Frames> frames, int i) {
+    private void fillFrames(SequenceSampler sampler, DemoDataset d, int window, List<Batch.Frames> frames, int i) {
         for (int c = 0; c < frames.size(); c++) {
             CameraFrames camera = d.cameras().get(c);
             int n = camera.frameBytes();
@@ -353,7 +353,7 @@ public final class MixtureDataset {
         return Math.multiplyHigh(x, n) + ((x >> 63) & n);
     }
 
-    private void fill(SequenceSampler sampler, LowDimDataset d, int window, float[] actions, float[] obs, int i) {
+    private void fill(SequenceSampler sampler, DemoDataset d, int window, float[] actions, float[] obs, int i) {
         sampler.sampleSequence(window, d.actions(), actionDim, horizon, actions, i * horizon * actionDim);
         sampler.sampleSequence(window, d.obs(), obsDim, nObsSteps, obs, i * nObsSteps * obsDim);
     }
@@ -432,7 +432,7 @@ public final class MixtureDataset {
         return datasets.size();
     }
 
-    public LowDimDataset dataset(int j) {
+    public DemoDataset dataset(int j) {
         return datasets.get(j);
     }
 

@@ -20,8 +20,8 @@ import org.cotrain.config.Config;
 import org.cotrain.config.TrainConfig;
 import org.cotrain.data.Batch;
 import org.cotrain.data.Datasets;
+import org.cotrain.data.DemoDataset;
 import org.cotrain.data.LinearNormalizer;
-import org.cotrain.data.LowDimDataset;
 import org.cotrain.data.MixtureDataset;
 import org.cotrain.data.NoiseAwareMixing;
 import org.cotrain.data.Prefetcher;
@@ -160,7 +160,7 @@ public final class Trainer {
         boolean resume = config.training().resume() && Files.exists(checkpoint);
         Safetensors resumeFrom = resume ? Safetensors.read(checkpoint) : null;
 
-        List<LowDimDataset> datasets = Datasets.load(config.task().dataset(), config.cotrain(), config.isImage());
+        List<DemoDataset> datasets = Datasets.load(config.task().dataset(), config.cotrain(), config.isImage());
         // a resumed run keeps the normaliser it was trained with
         LinearNormalizer normalizer = resume ? LowdimPolicy.readNormalizer(resumeFrom)
                 : Policies.normalizerFromData(config, MixtureDataset.fitNormalizer(datasets));

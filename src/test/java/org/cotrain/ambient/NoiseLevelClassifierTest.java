@@ -14,8 +14,8 @@ import java.util.Random;
 import org.cotrain.backend.Backends;
 import org.cotrain.backend.CpuBackend;
 import org.cotrain.config.NoiseClassifierConfig;
+import org.cotrain.data.DemoDataset;
 import org.cotrain.data.LinearNormalizer;
-import org.cotrain.data.LowDimDataset;
 import org.cotrain.data.MixtureDataset;
 import org.cotrain.diffusion.NoiseSchedulerConfig;
 import org.cotrain.ops.OpTesting;
@@ -78,7 +78,7 @@ class NoiseLevelClassifierTest {
     }
 
     /** One demo per chunk: with n_obs_steps = n_action_steps = 1 a demo of HORIZON steps is exactly one window. */
-    private static LowDimDataset chunks(String name, double[][] x0) {
+    private static DemoDataset chunks(String name, double[][] x0) {
         int n = x0.length;
         int[] ends = new int[n];
         float[] actions = new float[n * D];
@@ -93,7 +93,7 @@ class NoiseLevelClassifierTest {
                 actions[i * D + k] = (float) x0[i][k];
             }
         }
-        return new LowDimDataset(Path.of(name), List.of("x"), names, ends, obs, 1, actions, 2, train, new boolean[n]);
+        return new DemoDataset(Path.of(name), List.of("x"), names, ends, obs, 1, actions, 2, train, new boolean[n]);
     }
 
     /** The identity normaliser: the chunks are used as they are. */
@@ -194,7 +194,7 @@ class NoiseLevelClassifierTest {
             Random r = new Random(100 + s);
             double[][] clean = chunks(r, 600, 0);
             double[][] corrupt = chunks(r, 200, sigmas[s]);
-            List<LowDimDataset> data = List.of(chunks("clean", clean), chunks("corrupt", corrupt));
+            List<DemoDataset> data = List.of(chunks("clean", clean), chunks("corrupt", corrupt));
             MixtureDataset mixture = new MixtureDataset(data, new double[] {1, 1}, identity(), HORIZON, 1, 1, 8, 0);
             long start = System.nanoTime();
             NoiseLevelAnnotator.Result result = NoiseLevelAnnotator.annotate(mixture, new double[] {1, 0}, 1,
@@ -216,7 +216,7 @@ class NoiseLevelClassifierTest {
         Backend cpu = Backends.cpu();
         NoiseClassifierConfig settings = new NoiseClassifierConfig(16, 60, 64, 2e-3, true, 2, 0.05, 3);
         Random r = new Random(5);
-        List<LowDimDataset> data = List.of(chunks("clean", chunks(r, 100, 0)), chunks("same", chunks(r, 50, 0)));
+        List<DemoDataset> data = List.of(chunks("clean", chunks(r, 100, 0)), chunks("same", chunks(r, 50, 0)));
         MixtureDataset mixture = new MixtureDataset(data, new double[] {1, 1}, identity(), HORIZON, 1, 1, 8, 0);
         NoiseLevelAnnotator.Result a = NoiseLevelAnnotator.annotate(mixture, new double[] {1, 0}, 1, settings, ABAR,
                 cpu, QUIET);

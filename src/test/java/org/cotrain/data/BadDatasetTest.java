@@ -17,7 +17,7 @@ class BadDatasetTest {
     Path dir;
 
     private static DatasetException loadFails(Path file, List<String> obsKeys, int obsDim, int actionDim) {
-        return assertThrows(DatasetException.class, () -> LowDimDataset.load(file, obsKeys, obsDim, actionDim));
+        return assertThrows(DatasetException.class, () -> DemoDataset.load(file, obsKeys, obsDim, actionDim));
     }
 
     private static void assertMentions(DatasetException e, String... parts) {

@@ -60,7 +60,7 @@ final class DataTesting {
      * (.., actionDim) with values offset by {@code base}, so that samples of different datasets can be told apart.
      * The last {@code validDemos} demos are held out.
      */
-    static LowDimDataset dataset(String name, int demos, int length, int obsDim, int actionDim, float base,
+    static DemoDataset dataset(String name, int demos, int length, int obsDim, int actionDim, float base,
             int validDemos) {
         int steps = demos * length;
         int[] ends = new int[demos];
@@ -83,7 +83,7 @@ final class DataTesting {
                 actions[s * actionDim + j] = base - s - 0.25f * j;
             }
         }
-        return new LowDimDataset(Path.of(name), List.of("x"), names, ends, obs, obsDim, actions, actionDim, train,
+        return new DemoDataset(Path.of(name), List.of("x"), names, ends, obs, obsDim, actions, actionDim, train,
                 valid);
     }
 }

@@ -16,11 +16,11 @@ class MixtureDatasetTest {
     static final int N_OBS_STEPS = 2;
     static final int N_ACTION_STEPS = 4;
 
-    private final LowDimDataset real = DataTesting.dataset("real.hdf5", 10, 20, 3, 2, 0f, 2);
-    private final LowDimDataset sim = DataTesting.dataset("sim.hdf5", 30, 12, 3, 2, 5000f, 3);
+    private final DemoDataset real = DataTesting.dataset("real.hdf5", 10, 20, 3, 2, 0f, 2);
+    private final DemoDataset sim = DataTesting.dataset("sim.hdf5", 30, 12, 3, 2, 5000f, 3);
 
     private MixtureDataset mixture(double[] weights, int batchSize, long seed) {
-        List<LowDimDataset> data = List.of(real, sim);
+        List<DemoDataset> data = List.of(real, sim);
         return new MixtureDataset(data, weights, MixtureDataset.fitNormalizer(data), HORIZON, N_OBS_STEPS,
                 N_ACTION_STEPS, batchSize, seed);
     }
@@ -124,7 +124,7 @@ class MixtureDatasetTest {
         float[] obs = n.unnormalize("obs", batch.obs());
         for (int i = 0; i < batch.size(); i++) {
             int j = batch.datasetIndex()[i];
-            LowDimDataset d = m.dataset(j);
+            DemoDataset d = m.dataset(j);
             SequenceSampler s = m.trainSampler(j);
             float[] expectedActions = new float[HORIZON * 2];
             float[] expectedObs = new float[N_OBS_STEPS * 3];
@@ -170,16 +170,16 @@ class MixtureDatasetTest {
 
     @Test
     void badConfigurationsAreErrors() {
-        LowDimDataset otherShape = DataTesting.dataset("other.hdf5", 4, 10, 5, 2, 0f, 0);
-        List<LowDimDataset> mixed = List.of(real, otherShape);
+        DemoDataset otherShape = DataTesting.dataset("other.hdf5", 4, 10, 5, 2, 0f, 0);
+        List<DemoDataset> mixed = List.of(real, otherShape);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new MixtureDataset(mixed, new double[] {1, 1}, MixtureDataset.fitNormalizer(List.of(real)),
                         HORIZON, N_OBS_STEPS, N_ACTION_STEPS, 8, 0));
         assertTrue(e.getMessage().contains("other.hdf5"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> MixtureDataset.alpha(1.5));
         assertThrows(IllegalArgumentException.class, () -> mixture(new double[] {0, 0}, 8, 0));
-        LowDimDataset noTrain = real.withFirstTrainDemos(0);
-        List<LowDimDataset> data = List.of(noTrain, sim);
+        DemoDataset noTrain = real.withFirstTrainDemos(0);
+        List<DemoDataset> data = List.of(noTrain, sim);
         IllegalArgumentException empty = assertThrows(IllegalArgumentException.class,
                 () -> new MixtureDataset(data, new double[] {0.5, 0.5}, MixtureDataset.fitNormalizer(List.of(sim)),
                         HORIZON, N_OBS_STEPS, N_ACTION_STEPS, 8, 0));

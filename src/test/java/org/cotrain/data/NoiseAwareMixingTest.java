@@ -21,11 +21,11 @@ class NoiseAwareMixingTest {
     private static final int T = 100;
     private static final int BATCH = 64;
 
-    private final LowDimDataset real = DataTesting.dataset("real.hdf5", 10, 20, 3, 2, 0f, 2);
-    private final LowDimDataset sim = DataTesting.dataset("sim.hdf5", 30, 12, 3, 2, 5000f, 3);
+    private final DemoDataset real = DataTesting.dataset("real.hdf5", 10, 20, 3, 2, 0f, 2);
+    private final DemoDataset sim = DataTesting.dataset("sim.hdf5", 30, 12, 3, 2, 5000f, 3);
 
     private MixtureDataset mixture(double alpha, long seed) {
-        List<LowDimDataset> data = List.of(real, sim);
+        List<DemoDataset> data = List.of(real, sim);
         return new MixtureDataset(data, MixtureDataset.alpha(alpha), MixtureDataset.fitNormalizer(data),
                 MixtureDatasetTest.HORIZON, MixtureDatasetTest.N_OBS_STEPS, MixtureDatasetTest.N_ACTION_STEPS, BATCH,
                 seed);

@@ -93,7 +93,7 @@ class RobomimicFileTest {
             assertEquals(List.of("demo_0", "demo_1", "demo_2", "demo_3", "demo_10", "demo_11", "demo_100"),
                     r.demos());
         }
-        LowDimDataset data = LowDimDataset.load(file, List.of("agent_pos"), 2, 2);
+        DemoDataset data = DemoDataset.load(file, List.of("agent_pos"), 2, 2);
         assertEquals(List.of("demo_0", "demo_1", "demo_2", "demo_3", "demo_10", "demo_11", "demo_100"),
                 data.demoNames());
         // the replay buffer follows the same order: demo_10's first action comes after demo_3's two steps
@@ -104,14 +104,14 @@ class RobomimicFileTest {
     void masksDecideTrainAndValidDemos() {
         Path both = DataTesting.writeFile(dir.resolve("both.hdf5"), new int[] {3, 4, 5, 6},
                 List.of("demo_0", "demo_3"), List.of("demo_1"));
-        LowDimDataset d = LowDimDataset.load(both, List.of("agent_pos", "keypoint"), 5, 2);
+        DemoDataset d = DemoDataset.load(both, List.of("agent_pos", "keypoint"), 5, 2);
         assertArrayEquals(new boolean[] {true, false, false, true}, d.trainMask());
         assertArrayEquals(new boolean[] {false, true, false, false}, d.validMask());
         assertEquals(3 + 6, d.trainActions().length / 2, "the training rows are those of the train demos");
 
         Path validOnly = DataTesting.writeFile(dir.resolve("valid.hdf5"), new int[] {3, 4, 5}, null,
                 List.of("demo_2"));
-        LowDimDataset v = LowDimDataset.load(validOnly, List.of("agent_pos"), 2, 2);
+        DemoDataset v = DemoDataset.load(validOnly, List.of("agent_pos"), 2, 2);
         assertArrayEquals(new boolean[] {true, true, false}, v.trainMask(), "without /mask/train: all but valid");
 
         Path none = DataTesting.writeFile(dir.resolve("none.hdf5"), new int[] {3, 4}, null, null);
@@ -120,7 +120,7 @@ class RobomimicFileTest {
             assertEquals(Optional.empty(), r.validMask());
             assertEquals(Optional.empty(), r.envArgs());
         }
-        LowDimDataset n = LowDimDataset.load(none, List.of("agent_pos"), 2, 2);
+        DemoDataset n = DemoDataset.load(none, List.of("agent_pos"), 2, 2);
         assertArrayEquals(new boolean[] {true, true}, n.trainMask());
         assertEquals(0, n.numValidDemos());
         assertArrayEquals(new boolean[] {true, false}, n.withFirstTrainDemos(1).trainMask());
@@ -129,7 +129,7 @@ class RobomimicFileTest {
     @Test
     void lowDimObsKeysAreConcatenatedInTheGivenOrder() {
         Path file = DataTesting.writeFile(dir.resolve("concat.hdf5"), new int[] {2, 3}, null, null);
-        LowDimDataset d = LowDimDataset.load(file, List.of("keypoint", "agent_pos"), 5, 2);
+        DemoDataset d = DemoDataset.load(file, List.of("keypoint", "agent_pos"), 5, 2);
         assertEquals(5, d.obsDim());
         assertArrayEquals(new int[] {2, 5}, d.episodeEnds());
         Demo demo1 = DataTesting.demo(1, 3);

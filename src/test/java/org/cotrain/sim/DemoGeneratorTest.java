@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.ForkJoinPool;
+import org.cotrain.data.DemoDataset;
 import org.cotrain.data.FloatArray;
-import org.cotrain.data.LowDimDataset;
 import org.cotrain.data.RobomimicReader;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -63,7 +63,7 @@ class DemoGeneratorTest {
             assertEquals(c.toJson(), back.toJson());
             assertEquals(r.samples(), reader.total().orElseThrow());
         }
-        LowDimDataset data = LowDimDataset.load(file, List.of("keypoints", "agent_pos"), 20, 2);
+        DemoDataset data = DemoDataset.load(file, List.of("keypoints", "agent_pos"), 20, 2);
         assertEquals(3, data.numDemos());
     }
 

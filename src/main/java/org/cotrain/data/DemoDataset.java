@@ -9,8 +9,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The low-dim training data of one HDF5 file in memory, laid out like Diffusion Policy's replay buffer: every step of
- * every demo one after the other, with {@code episodeEnds} marking where each demo stops.
+ * The demos of one HDF5 file in memory (low-dim observations, actions and, for image policies, camera frames), laid
+ * out like Diffusion Policy's replay buffer: every step of every demo one after the other, with {@code episodeEnds}
+ * marking where each demo stops.
  * <ul>
  *   <li>obs (total_steps, obs_dim): the chosen obs keys concatenated per step, in the order given (as DP's
  *       robomimic low-dim dataset does);</li>
@@ -25,7 +26,7 @@ import java.util.Optional;
  * holds them), loaded with {@link #load(Path, List, List, int, int)}; the low-dim part may then be empty (obs dim 0,
  * an image policy without low-dim keys).
  */
-public final class LowDimDataset {
+public final class DemoDataset {
     private final Path file;
     private final List<String> obsKeys;
     private final List<String> demoNames;
@@ -44,13 +45,13 @@ public final class LowDimDataset {
      * @param obs (episodeEnds[last], obsDim)
      * @param actions (episodeEnds[last], actionDim)
      */
-    public LowDimDataset(Path file, List<String> obsKeys, List<String> demoNames, int[] episodeEnds, float[] obs,
+    public DemoDataset(Path file, List<String> obsKeys, List<String> demoNames, int[] episodeEnds, float[] obs,
             int obsDim, float[] actions, int actionDim, boolean[] trainMask, boolean[] validMask) {
         this(file, obsKeys, demoNames, episodeEnds, obs, obsDim, actions, actionDim, trainMask, validMask, List.of());
     }
 
     /** The same with camera frames (for image policies), whose rows are those of obs and actions. */
-    public LowDimDataset(Path file, List<String> obsKeys, List<String> demoNames, int[] episodeEnds, float[] obs,
+    public DemoDataset(Path file, List<String> obsKeys, List<String> demoNames, int[] episodeEnds, float[] obs,
             int obsDim, float[] actions, int actionDim, boolean[] trainMask, boolean[] validMask,
             List<CameraFrames> cameras) {
         int demos = demoNames.size();
@@ -92,7 +93,7 @@ public final class LowDimDataset {
      * @param obsDim the config's observation dimension (the sum over the keys), or -1 not to check it
      * @param actionDim the config's action dimension, or -1 not to check it
      */
-    public static LowDimDataset load(Path file, List<String> obsKeys, int obsDim, int actionDim) {
+    public static DemoDataset load(Path file, List<String> obsKeys, int obsDim, int actionDim) {
         return load(file, obsKeys, List.of(), obsDim, actionDim);
     }
 
@@ -103,7 +104,7 @@ public final class LowDimDataset {
      * @param obsKeys the low-dim keys (may be empty: an image policy without low-dim keys)
      * @param cameras the camera keys with their frame shapes, or none
      */
-    public static LowDimDataset load(Path file, List<String> obsKeys, List<org.cotrain.config.ShapeMeta.ObsKey> cameras,
+    public static DemoDataset load(Path file, List<String> obsKeys, List<org.cotrain.config.ShapeMeta.ObsKey> cameras,
                                      int obsDim, int actionDim) {
         List<String> readKeys = new ArrayList<>(obsKeys);
         cameras.forEach(c -> readKeys.add(c.key()));
@@ -201,7 +202,7 @@ public final class LowDimDataset {
                 cams.add(new CameraFrames(cameras.get(c).key(), cameras.get(c).height(), cameras.get(c).width(), ends,
                         frames.get(c)));
             }
-            return new LowDimDataset(file, obsKeys, demos, ends, obs, Math.max(fileObsDim, 0), actions, fileActionDim,
+            return new DemoDataset(file, obsKeys, demos, ends, obs, Math.max(fileObsDim, 0), actions, fileActionDim,
                     train, valid, cams);
         }
     }
@@ -257,7 +258,7 @@ public final class LowDimDataset {
     }
 
     /** The same data training on the first {@code n} training demos only (numeric order), e.g. |D_R| = 10 of 200. */
-    public LowDimDataset withFirstTrainDemos(int n) {
+    public DemoDataset withFirstTrainDemos(int n) {
         if (n < 0 || n > numTrainDemos()) {
             throw new IllegalArgumentException(file + ": asked for " + n + " training demos, it has "
                     + numTrainDemos());
@@ -279,7 +280,7 @@ public final class LowDimDataset {
      * partial shuffle; DP uses numpy's generator, so the chosen demos differ from DP's), none when valRatio is 0 or
      * there is one demo. A file with a /mask/valid keeps its own split.
      */
-    public LowDimDataset withValidationSplit(double valRatio, long seed) {
+    public DemoDataset withValidationSplit(double valRatio, long seed) {
         int n = numDemos();
         if (!(valRatio >= 0 && valRatio < 1)) {
             throw new IllegalArgumentException("val_ratio must be in [0, 1), got " + valRatio);
@@ -309,8 +310,8 @@ public final class LowDimDataset {
     }
 
     /** The same data with other train/valid demo masks (one flag per demo). */
-    public LowDimDataset withMasks(boolean[] train, boolean[] valid) {
-        return new LowDimDataset(file, obsKeys, demoNames, episodeEnds, obs, obsDim, actions, actionDim, train, valid,
+    public DemoDataset withMasks(boolean[] train, boolean[] valid) {
+        return new DemoDataset(file, obsKeys, demoNames, episodeEnds, obs, obsDim, actions, actionDim, train, valid,
                 cameras);
     }
 
@@ -419,7 +420,7 @@ public final class LowDimDataset {
 
     @Override
     public String toString() {
-        return "LowDimDataset(" + file + ", " + numDemos() + " demos (" + numTrainDemos() + " train, "
+        return "DemoDataset(" + file + ", " + numDemos() + " demos (" + numTrainDemos() + " train, "
                 + numValidDemos() + " valid), " + numSteps() + " steps, obs " + obsDim + " " + obsKeys + ", action "
                 + actionDim + ")";
     }
