@@ -38,7 +38,7 @@ class ArchitectureTest {
             Set.of("sim", "ambient"),                 // the Push-T sandbox and experts; ambient diffusion
             Set.of("policy"),                         // DP-T policies (low-dim, image) and their sampling
             Set.of("train"),                          // the training loop and run directories
-            Set.of("analysis", "cotrain"),            // policy analysis; demo, sweeps and evaluation
+            Set.of("analysis", "experiment"),         // policy analysis; demo, sweeps and evaluation
             Set.of("cli"));                           // the ./cotrain command
 
     private static final Pattern REFERENCE = Pattern.compile("\\borg\\.cotrain\\.([a-z][a-z0-9_]*)");

@@ -4,7 +4,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.cotrain.backend.Backends;
-import org.cotrain.cotrain.CotrainDemo;
+import org.cotrain.experiment.CotrainDemo;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -10,7 +10,7 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.cotrain.backend.Backends;
-import org.cotrain.cotrain.PolicyEvaluation;
+import org.cotrain.experiment.PolicyEvaluation;
 import org.cotrain.io.AtomicFiles;
 import org.cotrain.sim.BatchPolicy;
 import org.cotrain.sim.EnvConfig;

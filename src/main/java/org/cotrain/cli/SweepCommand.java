@@ -2,8 +2,8 @@ package org.cotrain.cli;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import org.cotrain.cotrain.SweepGrid;
-import org.cotrain.cotrain.SweepRunner;
+import org.cotrain.experiment.SweepGrid;
+import org.cotrain.experiment.SweepRunner;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -12,7 +12,7 @@ import picocli.CommandLine.Parameters;
  * {@code cotrain sweep grid.yaml}: train and evaluate every point of a cotraining grid (|D_R|, |D_S|, alpha, method,
  * shift, seed, plus a real-only baseline), then write the results table and the success-vs-alpha plots. Rerunning
  * the same command continues: finished points are skipped, an interrupted one resumes from its checkpoint. The grid
- * format: {@link SweepGrid}; an example: src/main/resources/org/cotrain/cotrain/example_sweep.yaml.
+ * format: {@link SweepGrid}; an example: src/main/resources/org/cotrain/experiment/example_sweep.yaml.
  */
 @Command(name = "sweep", mixinStandardHelpOptions = true,
         description = "Train and evaluate a grid of cotrained policies; results table and success-vs-alpha plots.")

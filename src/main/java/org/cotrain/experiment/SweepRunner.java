@@ -1,4 +1,4 @@
-package org.cotrain.cotrain;
+package org.cotrain.experiment;
 
 import java.io.FileOutputStream;
 import java.io.IOException;

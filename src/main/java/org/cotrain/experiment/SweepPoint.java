@@ -1,4 +1,4 @@
-package org.cotrain.cotrain;
+package org.cotrain.experiment;
 
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -2,4 +2,4 @@
  * Experiments: the demo, cotraining and ambient sweeps (grids, points, results, plots) and policy evaluation for
  * them. May import train and everything below.
  */
-package org.cotrain.cotrain;
+package org.cotrain.experiment;

@@ -1,4 +1,4 @@
-package org.cotrain.cotrain;
+package org.cotrain.experiment;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package org.cotrain.cotrain;
+package org.cotrain.experiment;
 
 import java.awt.Color;
 import java.awt.Graphics2D;
