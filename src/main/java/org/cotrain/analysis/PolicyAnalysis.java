@@ -16,6 +16,7 @@ import org.cotrain.data.DemoDataset;
 import org.cotrain.data.DomainLabels;
 import org.cotrain.data.LinearNormalizer;
 import org.cotrain.data.MixtureDataset;
+import org.cotrain.io.Checkpoint;
 import org.cotrain.io.Json;
 import org.cotrain.io.Safetensors;
 import org.cotrain.policy.BatchTensors;
@@ -256,9 +257,9 @@ public final class PolicyAnalysis {
      */
     public static Report run(Path checkpoint, List<Path> data, Options o, Backend backend, ForkJoinPool pool,
                              PrintStream log) throws IOException {
-        String yaml = Safetensors.read(checkpoint).metadata().get(LowdimPolicy.CONFIG_METADATA);
+        String yaml = Safetensors.read(checkpoint).metadata().get(Checkpoint.CONFIG);
         if (yaml == null) {
-            throw new IllegalArgumentException(checkpoint + ": no " + LowdimPolicy.CONFIG_METADATA + " metadata; not a"
+            throw new IllegalArgumentException(checkpoint + ": no " + Checkpoint.CONFIG + " metadata; not a"
                     + " cotrain policy or checkpoint");
         }
         Config config = Config.fromYaml(yaml, checkpoint + " metadata");

@@ -11,6 +11,7 @@ import org.cotrain.backend.Backends;
 import org.cotrain.config.Config;
 import org.cotrain.config.Presets;
 import org.cotrain.config.TrainConfig;
+import org.cotrain.io.Checkpoint;
 import org.cotrain.tensor.Backend;
 import org.cotrain.train.Trainer;
 import picocli.CommandLine.Command;
@@ -57,9 +58,9 @@ final class TrainCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--resume needs --run-dir: the run to continue");
             }
             Path stored = runDir.resolve("config.yaml");
-            if (!Files.isRegularFile(stored) && !Files.isRegularFile(runDir.resolve(Trainer.CHECKPOINT))) {
+            if (!Files.isRegularFile(stored) && !Files.isRegularFile(Checkpoint.in(runDir))) {
                 throw new IllegalArgumentException("--resume: " + runDir + " holds no run to continue (no config.yaml,"
-                        + " no " + Trainer.CHECKPOINT + ")");
+                        + " no " + Checkpoint.PATH_IN_RUN_DIR + ")");
             }
             if (config == null && !Files.isRegularFile(stored)) {
                 throw new IllegalArgumentException("--resume: " + stored + " is missing; give the run's --config");

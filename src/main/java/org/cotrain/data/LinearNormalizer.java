@@ -4,6 +4,8 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import org.cotrain.io.Checkpoint;
+import org.cotrain.io.Safetensors;
 import org.cotrain.ops.Ops;
 import org.cotrain.tensor.Tensor;
 
@@ -26,8 +28,6 @@ public final class LinearNormalizer {
     public static final float RANGE_EPS = 1e-4f;
     public static final float OUTPUT_MIN = -1f;
     public static final float OUTPUT_MAX = 1f;
-    /** The prefix of the parameter names in DP's policy state_dict. */
-    public static final String STATE_DICT_PREFIX = "normalizer.params_dict.";
 
     /** One key's parameters, each (D). */
     public record Field(float[] scale, float[] offset, float[] min, float[] max, float[] mean, float[] std) {
@@ -273,7 +273,7 @@ public final class LinearNormalizer {
     public Map<String, float[]> stateDict() {
         Map<String, float[]> out = new LinkedHashMap<>();
         for (Map.Entry<String, Field> e : fields.entrySet()) {
-            String p = STATE_DICT_PREFIX + e.getKey() + ".";
+            String p = Checkpoint.NORMALIZER_PREFIX + e.getKey() + ".";
             Field f = e.getValue();
             out.put(p + "scale", f.scale.clone());
             out.put(p + "offset", f.offset.clone());
@@ -285,17 +285,22 @@ public final class LinearNormalizer {
         return out;
     }
 
+    /** The normaliser stored in a checkpoint or saved policy (DP's normalizer.params_dict.* entries). */
+    public static LinearNormalizer read(Safetensors file) {
+        return fromStateDict(Checkpoint.tensorsWithPrefix(file, Checkpoint.NORMALIZER_PREFIX));
+    }
+
     /** The normaliser in a state dict (other entries, e.g. the model's, are ignored); every field must be complete. */
     public static LinearNormalizer fromStateDict(Map<String, float[]> state) {
         Set<String> keys = new java.util.LinkedHashSet<>();
         for (String name : state.keySet()) {
-            if (name.startsWith(STATE_DICT_PREFIX) && name.endsWith(".scale")) {
-                keys.add(name.substring(STATE_DICT_PREFIX.length(), name.length() - ".scale".length()));
+            if (name.startsWith(Checkpoint.NORMALIZER_PREFIX) && name.endsWith(".scale")) {
+                keys.add(name.substring(Checkpoint.NORMALIZER_PREFIX.length(), name.length() - ".scale".length()));
             }
         }
         LinearNormalizer n = new LinearNormalizer();
         for (String key : keys) {
-            String p = STATE_DICT_PREFIX + key + ".";
+            String p = Checkpoint.NORMALIZER_PREFIX + key + ".";
             String[] names = {"scale", "offset", "input_stats.min", "input_stats.max", "input_stats.mean",
                 "input_stats.std"};
             float[][] values = new float[names.length][];

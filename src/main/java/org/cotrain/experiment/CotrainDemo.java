@@ -12,6 +12,7 @@ import org.cotrain.backend.Backends;
 import org.cotrain.config.Config;
 import org.cotrain.data.RobomimicReader;
 import org.cotrain.io.AtomicFiles;
+import org.cotrain.io.Checkpoint;
 import org.cotrain.sim.DemoGenerator;
 import org.cotrain.sim.EnvConfig;
 import org.cotrain.sim.EnvPresets;
@@ -194,7 +195,7 @@ public final class CotrainDemo {
 
     private Evaluator.Result evaluate(String name, Backend backend, EnvConfig env, int videos, ForkJoinPool pool)
             throws IOException {
-        Path checkpoint = s.dir().resolve(name).resolve(Trainer.CHECKPOINT);
+        Path checkpoint = Checkpoint.in(s.dir().resolve(name));
         Evaluator.Result r = PolicyEvaluation.evaluate(checkpoint, backend, env, s.trials(), 100_000 + s.seed(),
                 s.ddimSteps(), s.trials(), videos, s.dir().resolve("videos").resolve(name), pool, null);
         AtomicFiles.writeString(s.dir().resolve(name).resolve("eval.json"), r.toJson());

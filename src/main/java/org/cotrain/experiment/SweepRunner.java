@@ -35,6 +35,7 @@ import org.cotrain.data.Datasets;
 import org.cotrain.data.DemoDataset;
 import org.cotrain.data.RobomimicReader;
 import org.cotrain.io.AtomicFiles;
+import org.cotrain.io.Checkpoint;
 import org.cotrain.io.DirectoryLock;
 import org.cotrain.io.Json;
 import org.cotrain.sim.DemoGenerator;
@@ -269,7 +270,7 @@ public final class SweepRunner {
             Config config = p.config(grid, data.get(TARGET), p.isRealOnly() ? null : data.get(p.shift()), threads);
             String device = config.toTrainConfig().training().device();
             Backend backend = Backends.forDevice(device, threads);
-            long resumedFrom = Trainer.checkpointStep(dir.resolve(Trainer.CHECKPOINT));
+            long resumedFrom = Checkpoint.step(Checkpoint.in(dir));
             Trainer trainer = new Trainer(config, dir, backend, log).showProgress(progress);
             r.trainer = trainer;
             r.phase = "training";
@@ -339,7 +340,7 @@ public final class SweepRunner {
     private Evaluator.Result evaluate(Path dir, Backend backend, EnvConfig env, ForkJoinPool pool,
                                       IntConsumer onEpisode) throws IOException {
         SweepGrid.Eval e = grid.eval();
-        return PolicyEvaluation.evaluate(dir.resolve(Trainer.CHECKPOINT), backend, env, e.trials(), e.seed(),
+        return PolicyEvaluation.evaluate(Checkpoint.in(dir), backend, env, e.trials(), e.seed(),
                 e.ddimSteps(), e.batch(), 0, null, pool, onEpisode);
     }
 
@@ -495,8 +496,8 @@ public final class SweepRunner {
             String state;
             if (Files.isRegularFile(dir.resolve(RESULT))) {
                 state = "finished";
-            } else if (Files.isRegularFile(dir.resolve(Trainer.CHECKPOINT))) {
-                state = "resumes from its checkpoint at step " + Trainer.checkpointStep(dir.resolve(Trainer.CHECKPOINT));
+            } else if (Files.isRegularFile(Checkpoint.in(dir))) {
+                state = "resumes from its checkpoint at step " + Checkpoint.step(Checkpoint.in(dir));
             } else {
                 state = "to run";
             }

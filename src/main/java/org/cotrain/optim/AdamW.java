@@ -2,6 +2,7 @@ package org.cotrain.optim;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.cotrain.io.Checkpoint;
 import org.cotrain.io.Safetensors;
 import org.cotrain.nn.OpProfile;
 import org.cotrain.nn.Parameter;
@@ -19,8 +20,6 @@ import org.cotrain.tensor.Tensor;
  * "optimizer.{parameter name}.exp_avg" / ".exp_avg_sq", torch's names for them, with the step count.
  */
 public final class AdamW implements AutoCloseable {
-    /** The prefix of the optimizer state in a checkpoint. */
-    public static final String STATE_PREFIX = "optimizer.";
 
     private final List<Parameter> params;
     private final List<Tensor> expAvg = new ArrayList<>();
@@ -97,22 +96,22 @@ public final class AdamW implements AutoCloseable {
     /** Adds the moments and the step count to a checkpoint. */
     public void addTo(Safetensors.Writer writer) {
         for (int i = 0; i < params.size(); i++) {
-            String name = STATE_PREFIX + params.get(i).name();
+            String name = Checkpoint.OPTIMIZER_PREFIX + params.get(i).name();
             writer.add(name + ".exp_avg", expAvg.get(i));
             writer.add(name + ".exp_avg_sq", expAvgSq.get(i));
         }
-        writer.metadata(STATE_PREFIX + "step", Long.toString(steps));
+        writer.metadata(Checkpoint.OPTIMIZER_STEP, Long.toString(steps));
     }
 
     /** Restores the moments and the step count from a checkpoint; every parameter's state must be there. */
     public void load(Safetensors file) {
-        String step = file.metadata().get(STATE_PREFIX + "step");
+        String step = file.metadata().get(Checkpoint.OPTIMIZER_STEP);
         if (step == null) {
-            throw new IllegalArgumentException(file.source() + ": no optimizer state (metadata " + STATE_PREFIX
-                    + "step is missing)");
+            throw new IllegalArgumentException(file.source() + ": no optimizer state (metadata "
+                    + Checkpoint.OPTIMIZER_STEP + " is missing)");
         }
         for (int i = 0; i < params.size(); i++) {
-            String name = STATE_PREFIX + params.get(i).name();
+            String name = Checkpoint.OPTIMIZER_PREFIX + params.get(i).name();
             for (String suffix : new String[] {".exp_avg", ".exp_avg_sq"}) {
                 if (!file.contains(name + suffix)) {
                     throw new IllegalArgumentException(file.source() + ": missing optimizer state " + name + suffix);

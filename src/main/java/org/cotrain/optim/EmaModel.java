@@ -2,6 +2,7 @@ package org.cotrain.optim;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.cotrain.io.Checkpoint;
 import org.cotrain.io.Safetensors;
 import org.cotrain.nn.OpProfile;
 import org.cotrain.nn.Parameter;
@@ -14,8 +15,6 @@ import org.cotrain.tensor.Tensor;
  * what DP evaluates and what a checkpoint's policy is loaded with. Saved under "ema_model." + each parameter's name.
  */
 public final class EmaModel implements AutoCloseable {
-    public static final String PREFIX = "ema_model.";
-    public static final String UPDATES_METADATA = "ema_model.updates";
 
     private final List<Parameter> params;
     private final List<Tensor> averages = new ArrayList<>();
@@ -70,19 +69,19 @@ public final class EmaModel implements AutoCloseable {
 
     public void addTo(Safetensors.Writer writer) {
         for (int i = 0; i < params.size(); i++) {
-            writer.add(PREFIX + params.get(i).name(), averages.get(i));
+            writer.add(Checkpoint.EMA_PREFIX + params.get(i).name(), averages.get(i));
         }
-        writer.metadata(UPDATES_METADATA, Long.toString(updates));
+        writer.metadata(Checkpoint.EMA_UPDATES, Long.toString(updates));
     }
 
     public void load(Safetensors file) {
-        String n = file.metadata().get(UPDATES_METADATA);
+        String n = file.metadata().get(Checkpoint.EMA_UPDATES);
         if (n == null) {
-            throw new IllegalArgumentException(file.source() + ": no EMA state (metadata " + UPDATES_METADATA
+            throw new IllegalArgumentException(file.source() + ": no EMA state (metadata " + Checkpoint.EMA_UPDATES
                     + " is missing)");
         }
         for (int i = 0; i < params.size(); i++) {
-            String name = PREFIX + params.get(i).name();
+            String name = Checkpoint.EMA_PREFIX + params.get(i).name();
             if (!file.contains(name)) {
                 throw new IllegalArgumentException(file.source() + ": missing EMA weight " + name);
             }

@@ -14,6 +14,7 @@ import org.cotrain.config.OptimizerConfig;
 import org.cotrain.config.ShapeMeta;
 import org.cotrain.data.DomainLabels;
 import org.cotrain.data.LinearNormalizer;
+import org.cotrain.io.Checkpoint;
 import org.cotrain.io.Safetensors;
 import org.cotrain.nn.Buffer;
 import org.cotrain.nn.ImageEncoder;
@@ -466,7 +467,7 @@ public final class ImagePolicy implements TrainablePolicy {
      */
     @Override
     public void load(Safetensors file, boolean ema) {
-        LinearNormalizer n = LowdimPolicy.readNormalizer(file);
+        LinearNormalizer n = LinearNormalizer.read(file);
         setNormalizer(n, file.source() + ": the normaliser");
         Set<String> known = new HashSet<>();
         for (ImageEncoder e : encoders) {
@@ -495,9 +496,9 @@ public final class ImagePolicy implements TrainablePolicy {
             }
         }
         model.loadWeights(file);
-        if (ema && LowdimPolicy.hasEma(file)) {
+        if (ema && Checkpoint.hasEma(file)) {
             for (Parameter p : parameters) {
-                String name = EMA_PREFIX + p.name();
+                String name = Checkpoint.EMA_PREFIX + p.name();
                 if (!file.contains(name)) {
                     throw new IllegalArgumentException(file.source() + ": missing EMA weight " + name);
                 }
@@ -508,7 +509,7 @@ public final class ImagePolicy implements TrainablePolicy {
 
     /** Writes the policy alone (DP's state dict plus the config in the metadata). */
     public void save(Path path, String configYaml) throws IOException {
-        Safetensors.Writer w = Safetensors.writer().metadata("format", "pt").metadata(CONFIG_METADATA, configYaml);
+        Safetensors.Writer w = Checkpoint.writer(configYaml);
         addTo(w);
         org.cotrain.io.AtomicFiles.write(path, w::write);
     }
@@ -519,13 +520,9 @@ public final class ImagePolicy implements TrainablePolicy {
      */
     public static ImagePolicy load(Path path, Backend backend) throws IOException {
         Safetensors file = Safetensors.read(path);
-        String yaml = file.metadata().get(CONFIG_METADATA);
-        if (yaml == null) {
-            throw new IllegalArgumentException(path + ": no " + CONFIG_METADATA + " metadata; not a cotrain policy or"
-                    + " checkpoint");
-        }
+        String yaml = Checkpoint.configYaml(file);
         ImagePolicyConfig config = ImagePolicyConfig.from(Config.fromYaml(yaml, path + " metadata").toTrainConfig());
-        ImagePolicy policy = new ImagePolicy(backend, config, LowdimPolicy.readNormalizer(file));
+        ImagePolicy policy = new ImagePolicy(backend, config, LinearNormalizer.read(file));
         try {
             policy.load(file, true);
         } catch (RuntimeException e) {

@@ -2,13 +2,13 @@ package org.cotrain.policy;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.cotrain.config.Config;
 import org.cotrain.config.OptimizerConfig;
 import org.cotrain.data.DomainLabels;
 import org.cotrain.data.LinearNormalizer;
+import org.cotrain.io.Checkpoint;
 import org.cotrain.io.Safetensors;
 import org.cotrain.nn.Parameter;
 import org.cotrain.random.Streams;
@@ -31,11 +31,6 @@ import org.cotrain.tensor.Tensor;
  * load_state_dict accepts after safetensors.torch.load_file.
  */
 public final class LowdimPolicy implements TrainablePolicy {
-    /** Where a checkpoint keeps the EMA copy of the weights (DP's workspace: state_dicts["ema_model"]). */
-    public static final String EMA_PREFIX = TrainablePolicy.EMA_PREFIX;
-    /** The metadata entry holding the resolved YAML config the policy was built from. */
-    public static final String CONFIG_METADATA = TrainablePolicy.CONFIG_METADATA;
-
     private final LowdimPolicyConfig config;
     private final Backend backend;
     private final TransformerForDiffusion model;
@@ -318,12 +313,12 @@ public final class LowdimPolicy implements TrainablePolicy {
     /** Loads the weights (EMA ones when {@code ema} and the file has them) and the normaliser from a file. */
     @Override
     public void load(Safetensors file, boolean ema) {
-        LinearNormalizer n = readNormalizer(file);
+        LinearNormalizer n = LinearNormalizer.read(file);
         checkNormalizer(n, config, file.source() + ": the normaliser");
         model.loadWeights(file);
-        if (ema && hasEma(file)) {
+        if (ema && Checkpoint.hasEma(file)) {
             for (Parameter p : model.parameters()) {
-                String name = EMA_PREFIX + p.name();
+                String name = Checkpoint.EMA_PREFIX + p.name();
                 if (!file.contains(name)) {
                     throw new IllegalArgumentException(file.source() + ": missing EMA weight " + name);
                 }
@@ -333,25 +328,9 @@ public final class LowdimPolicy implements TrainablePolicy {
         this.normalizer = n;
     }
 
-    /** The normaliser stored in a checkpoint or saved policy (DP's normalizer.params_dict.* entries). */
-    public static LinearNormalizer readNormalizer(Safetensors file) {
-        Map<String, float[]> state = new LinkedHashMap<>();
-        for (String name : file.names()) {
-            if (name.startsWith(LinearNormalizer.STATE_DICT_PREFIX)) {
-                state.put(name, file.floats(name));
-            }
-        }
-        return LinearNormalizer.fromStateDict(state);
-    }
-
-    /** Whether a file holds EMA weights. */
-    public static boolean hasEma(Safetensors file) {
-        return file.names().stream().anyMatch(n -> n.startsWith(EMA_PREFIX));
-    }
-
     /** Writes the policy alone (DP's state dict plus the config in the metadata). */
     public void save(Path path, String configYaml) throws IOException {
-        Safetensors.Writer w = Safetensors.writer().metadata("format", "pt").metadata(CONFIG_METADATA, configYaml);
+        Safetensors.Writer w = Checkpoint.writer(configYaml);
         addTo(w);
         org.cotrain.io.AtomicFiles.write(path, w::write);
     }
@@ -362,14 +341,10 @@ public final class LowdimPolicy implements TrainablePolicy {
      */
     public static LowdimPolicy load(Path path, Backend backend) throws IOException {
         Safetensors file = Safetensors.read(path);
-        String yaml = file.metadata().get(CONFIG_METADATA);
-        if (yaml == null) {
-            throw new IllegalArgumentException(path + ": no " + CONFIG_METADATA + " metadata; not a cotrain policy or"
-                    + " checkpoint");
-        }
+        String yaml = Checkpoint.configYaml(file);
         LowdimPolicyConfig config = LowdimPolicyConfig.from(Config.fromYaml(yaml, path + " metadata")
                 .toTrainConfig());
-        LowdimPolicy policy = new LowdimPolicy(backend, config, readNormalizer(file));
+        LowdimPolicy policy = new LowdimPolicy(backend, config, LinearNormalizer.read(file));
         try {
             policy.load(file, true);
         } catch (RuntimeException e) {

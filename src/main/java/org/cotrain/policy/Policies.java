@@ -6,6 +6,7 @@ import org.cotrain.config.Config;
 import org.cotrain.config.PolicyKind;
 import org.cotrain.config.TrainConfig;
 import org.cotrain.data.LinearNormalizer;
+import org.cotrain.io.Checkpoint;
 import org.cotrain.io.Safetensors;
 import org.cotrain.tensor.Backend;
 
@@ -35,11 +36,7 @@ public final class Policies {
 
     /** The config in a checkpoint's metadata. */
     public static Config config(Safetensors file) {
-        String yaml = file.metadata().get(TrainablePolicy.CONFIG_METADATA);
-        if (yaml == null) {
-            throw new IllegalArgumentException(file.source() + ": no " + TrainablePolicy.CONFIG_METADATA
-                    + " metadata; not a cotrain policy or checkpoint");
-        }
+        String yaml = Checkpoint.configYaml(file);
         return Config.fromYaml(yaml, file.source() + " metadata");
     }
 

@@ -15,10 +15,6 @@ import org.cotrain.tensor.Tensor;
  * averages every parameter (EMA) and writes the state dict.
  */
 public interface TrainablePolicy extends AutoCloseable {
-    /** The metadata entry of a checkpoint or saved policy holding the resolved YAML config it was built from. */
-    String CONFIG_METADATA = "cotrain.config";
-    /** Where a checkpoint keeps the EMA copy of the weights (DP's workspace: state_dicts["ema_model"]). */
-    String EMA_PREFIX = org.cotrain.optim.EmaModel.PREFIX;
 
     Backend backend();
 

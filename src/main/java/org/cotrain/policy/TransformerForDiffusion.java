@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.cotrain.diffusion.Denoiser;
+import org.cotrain.io.Checkpoint;
 import org.cotrain.io.Safetensors;
 import org.cotrain.nn.Buffer;
 import org.cotrain.nn.Dropout;
@@ -52,8 +53,6 @@ import org.cotrain.tensor.Tensor;
  * ({@link #sampleGrad()}, {@link #condGrad()}).
  */
 public final class TransformerForDiffusion implements Denoiser, AutoCloseable {
-    /** The prefix of the denoiser's names in a DP policy's state_dict. */
-    public static final String DEFAULT_PREFIX = "model.";
     /**
      * The zero-size parameter that DP's ModuleAttrMixin registers first in every DP module (it only answers
      * "which device?"): written to checkpoints so that PyTorch loads them strictly, accepted when loading, never
@@ -122,7 +121,7 @@ public final class TransformerForDiffusion implements Denoiser, AutoCloseable {
     private Tensor lastFinal;          // (B, horizon, C): the trunk's output before ln_f
 
     public TransformerForDiffusion(Backend backend, TransformerForDiffusionConfig config) {
-        this(backend, config, DEFAULT_PREFIX);
+        this(backend, config, Checkpoint.MODEL_PREFIX);
     }
 
     /** A model with zero weights (ones for LayerNorm); call {@link #initialize} or {@link #loadWeights}. */

@@ -26,6 +26,7 @@ import org.cotrain.data.MixtureDataset;
 import org.cotrain.data.NoiseAwareMixing;
 import org.cotrain.data.Prefetcher;
 import org.cotrain.io.AtomicFiles;
+import org.cotrain.io.Checkpoint;
 import org.cotrain.io.DirectoryLock;
 import org.cotrain.io.Safetensors;
 import org.cotrain.nn.Parameter;
@@ -35,7 +36,6 @@ import org.cotrain.optim.EmaDecay;
 import org.cotrain.optim.EmaModel;
 import org.cotrain.optim.LrSchedule;
 import org.cotrain.policy.BatchTensors;
-import org.cotrain.policy.LowdimPolicy;
 import org.cotrain.policy.Policies;
 import org.cotrain.policy.TrainablePolicy;
 import org.cotrain.random.Streams;
@@ -59,14 +59,7 @@ import org.cotrain.tensor.Tensor;
  * metadata), {@code metrics.jsonl}, {@code loss.png}, {@code config.yaml}.
  */
 public final class Trainer {
-    public static final String CHECKPOINT = "checkpoints/latest.safetensors";
-    public static final String STEP_METADATA = "cotrain.global_step";
-    public static final String SEED_METADATA = "cotrain.seed";
-    /** Digest of the classifier's noise levels a run trained with (ambient diffusion with t_n = classifier). */
-    public static final String NOISE_LEVELS_METADATA = "cotrain.ambient.noise_levels";
 
-    /** Wall-clock seconds of training so far, over every resumed part (metadata of the checkpoint). */
-    public static final String TRAIN_SECONDS_METADATA = "cotrain.train_seconds";
     /** The config keys a resumed run may change: how long it runs, how often it checkpoints, how many threads. */
     public static final List<String> RESUMABLE_CHANGES = List.of("training.resume", "training.num_epochs",
             "cotrain.total_train_steps", "training.checkpoint_every", "cotrain.threads", "dataloader.num_workers");
@@ -116,7 +109,7 @@ public final class Trainer {
     }
 
     public Path checkpointPath() {
-        return runDir.resolve(CHECKPOINT);
+        return Checkpoint.in(runDir);
     }
 
     /**
@@ -151,7 +144,7 @@ public final class Trainer {
         boolean holdsRun = Files.exists(checkpoint) || Files.exists(storedConfig);
         if (holdsRun && !config.training().resume()) {
             throw new IllegalArgumentException(runDir + " already holds a run (" + (Files.exists(checkpoint)
-                    ? "checkpoint at step " + checkpointStep(checkpoint) : "its config.yaml, no checkpoint yet")
+                    ? "checkpoint at step " + Checkpoint.step(checkpoint) : "its config.yaml, no checkpoint yet")
                     + "): continue it with --resume (training.resume=true), or give another run directory");
         }
         if (holdsRun) {
@@ -162,7 +155,7 @@ public final class Trainer {
 
         List<DemoDataset> datasets = Datasets.load(config.task().dataset(), config.cotrain(), config.isImage());
         // a resumed run keeps the normaliser it was trained with
-        LinearNormalizer normalizer = resume ? LowdimPolicy.readNormalizer(resumeFrom)
+        LinearNormalizer normalizer = resume ? LinearNormalizer.read(resumeFrom)
                 : Policies.normalizerFromData(config, MixtureDataset.fitNormalizer(datasets));
         long seed = config.training().seed();
         int batchSize = config.dataloader().batchSize();
@@ -172,8 +165,8 @@ public final class Trainer {
             long startStep = 0;
             if (resume) {
                 policy.load(resumeFrom, false);
-                startStep = Long.parseLong(require(resumeFrom, STEP_METADATA));
-                long savedSeed = Long.parseLong(require(resumeFrom, SEED_METADATA));
+                startStep = Long.parseLong(Checkpoint.require(resumeFrom, Checkpoint.STEP));
+                long savedSeed = Long.parseLong(Checkpoint.require(resumeFrom, Checkpoint.SEED));
                 if (savedSeed != seed) {
                     throw new IllegalArgumentException(checkpoint + " was written by a run with training.seed="
                             + savedSeed + ", this config has " + seed + "; resuming would not continue that run");
@@ -205,8 +198,8 @@ public final class Trainer {
                         + config.training().numEpochs() + " epochs of " + stepsPerEpoch + " steps") + "): ask for at"
                         + " least " + startStep + " to continue it");
             }
-            double trainSecondsBefore = resume && resumeFrom.metadata().containsKey(TRAIN_SECONDS_METADATA)
-                    ? Double.parseDouble(resumeFrom.metadata().get(TRAIN_SECONDS_METADATA)) : 0;
+            double trainSecondsBefore = resume && resumeFrom.metadata().containsKey(Checkpoint.TRAIN_SECONDS)
+                    ? Double.parseDouble(resumeFrom.metadata().get(Checkpoint.TRAIN_SECONDS)) : 0;
             if (resume && startStep == totalSteps) {
                 double[] last = lastValues(runDir.resolve("metrics.jsonl"));
                 log.printf(Locale.ROOT, "cotrain train: %s is complete (%d of %d steps); nothing to do. Checkpoint %s"
@@ -415,12 +408,11 @@ public final class Trainer {
 
     private void writeCheckpoint(TrainablePolicy policy, AdamW optimizer, EmaModel ema, long step, long seed,
                                  double trainSeconds) throws IOException {
-        Safetensors.Writer w = Safetensors.writer().metadata("format", "pt")
-                .metadata(TrainablePolicy.CONFIG_METADATA, rawConfig.toYaml())
-                .metadata(STEP_METADATA, Long.toString(step)).metadata(SEED_METADATA, Long.toString(seed))
-                .metadata(TRAIN_SECONDS_METADATA, Double.toString(trainSeconds));
+        Safetensors.Writer w = Checkpoint.writer(rawConfig.toYaml())
+                .metadata(Checkpoint.STEP, Long.toString(step)).metadata(Checkpoint.SEED, Long.toString(seed))
+                .metadata(Checkpoint.TRAIN_SECONDS, Double.toString(trainSeconds));
         if (noiseLevelsDigest != null) {
-            w.metadata(NOISE_LEVELS_METADATA, noiseLevelsDigest);
+            w.metadata(Checkpoint.NOISE_LEVELS, noiseLevelsDigest);
         }
         policy.addTo(w);
         if (ema != null) {
@@ -448,7 +440,7 @@ public final class Trainer {
         });
         if (!annotations.isEmpty()) {
             noiseLevelsDigest = NoiseLevelAnnotations.digest(annotations);
-            String saved = resumeFrom == null ? null : resumeFrom.metadata().get(NOISE_LEVELS_METADATA);
+            String saved = resumeFrom == null ? null : resumeFrom.metadata().get(Checkpoint.NOISE_LEVELS);
             if (resumeFrom != null && !noiseLevelsDigest.equals(saved)) {
                 throw new IllegalArgumentException(checkpointPath() + " was trained with other noise levels than the"
                         + " classifier gives now (" + (saved == null ? "none recorded" : "digest " + saved) + ", now "
@@ -491,16 +483,6 @@ public final class Trainer {
         }
         return s.toString();
     }
-
-    private static String require(Safetensors file, String key) {
-        String v = file.metadata().get(key);
-        if (v == null) {
-            throw new IllegalArgumentException(file.source() + ": metadata " + key + " is missing; not a cotrain"
-                    + " training checkpoint");
-        }
-        return v;
-    }
-
     private static final Pattern STEP = Pattern.compile("\"step\": ?(\\d+)");
 
     /** Drops the metrics lines of steps >= step (written after the checkpoint a resumed run continues from). */
@@ -521,20 +503,6 @@ public final class Trainer {
             }
         });
     }
-
-    /**
-     * The global step stored in a checkpoint (read from the safetensors header only), or 0 when there is none.
-     */
-    public static long checkpointStep(Path checkpoint) {
-        if (!Files.isRegularFile(checkpoint)) return 0;
-        try {
-            String step = Safetensors.readMetadata(checkpoint).get(STEP_METADATA);
-            return step == null ? 0 : Long.parseLong(step);
-        } catch (IOException | RuntimeException e) {
-            return 0; // unreadable: treated as no progress, the run itself reports the file when it loads it
-        }
-    }
-
     /** The last train_loss and val_loss of a metrics file (NaN where there is none). */
     private static double[] lastValues(Path metrics) {
         if (!Files.exists(metrics)) {

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.ForkJoinPool;
 import org.cotrain.backend.Backends;
 import org.cotrain.config.Config;
+import org.cotrain.io.Checkpoint;
 import org.cotrain.policy.ImageTask;
 import org.cotrain.sim.EnvPresets;
 import org.cotrain.train.Trainer;
@@ -33,7 +34,7 @@ class ImageAnalysisTest {
                 EnvPresets.get("target").withOverrides(List.of("max_steps=16")), 3, 0, 1);
         ForkJoinPool pool = new ForkJoinPool(2);
         try {
-            PolicyAnalysis.Report r = PolicyAnalysis.run(run.resolve(Trainer.CHECKPOINT), null, o, Backends.cpu(),
+            PolicyAnalysis.Report r = PolicyAnalysis.run(Checkpoint.in(run), null, o, Backends.cpu(),
                     pool, new PrintStream(new ByteArrayOutputStream()));
             assertEquals(List.of(real, sim), r.data());
             assertEquals(2 * 16, r.observationProbe().dims(), "To = 2 observation tokens of width 16");

@@ -16,6 +16,7 @@ import org.cotrain.data.Demo;
 import org.cotrain.data.FloatArray;
 import org.cotrain.data.NdArray;
 import org.cotrain.data.RobomimicWriter;
+import org.cotrain.io.Checkpoint;
 import org.cotrain.io.Json;
 import org.cotrain.sim.EnvPresets;
 import org.cotrain.train.Trainer;
@@ -66,7 +67,7 @@ class PolicyAnalysisTest {
                 EnvPresets.get("target").withOverrides(List.of("max_steps=24")), 5, 0, 2);
         ForkJoinPool pool = new ForkJoinPool(2);
         try {
-            PolicyAnalysis.Report r = PolicyAnalysis.run(run.resolve(Trainer.CHECKPOINT), null, o, Backends.cpu(),
+            PolicyAnalysis.Report r = PolicyAnalysis.run(Checkpoint.in(run), null, o, Backends.cpu(),
                     pool, new PrintStream(new ByteArrayOutputStream()));
             assertEquals(List.of(real, sim), r.data());
             assertEquals(60, r.samplesPerDataset());

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.cotrain.io.Checkpoint;
 import org.cotrain.io.Safetensors;
-import org.cotrain.train.Trainer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -15,8 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 class TrainCommandTest {
 
     private static long step(Path dir) throws Exception {
-        return Long.parseLong(Safetensors.read(dir.resolve(Trainer.CHECKPOINT)).metadata()
-                .get(Trainer.STEP_METADATA));
+        return Long.parseLong(Safetensors.read(Checkpoint.in(dir)).metadata()
+                .get(Checkpoint.STEP));
     }
 
     @Test
@@ -40,10 +40,10 @@ class TrainCommandTest {
                 "training.num_epochs=4"));
         assertEquals(8, step(dir));
         // a changed key other than the allowed ones is refused, and nothing is touched
-        byte[] before = Files.readAllBytes(dir.resolve(Trainer.CHECKPOINT));
+        byte[] before = Files.readAllBytes(Checkpoint.in(dir));
         assertEquals(1, Main.run("train", "--run-dir", dir.toString(), "--resume", "--no-progress",
                 "training.num_epochs=6", "optimizer.learning_rate=0.5"));
-        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(dir.resolve(Trainer.CHECKPOINT))));
+        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(Checkpoint.in(dir))));
         // --resume where there is no run
         assertEquals(1, Main.run("train", "--run-dir", tmp.resolve("nothing").toString(), "--resume"));
         assertTrue(!Files.exists(tmp.resolve("nothing")));

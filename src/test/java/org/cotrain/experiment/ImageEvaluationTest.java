@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.ForkJoinPool;
 import org.cotrain.backend.Backends;
 import org.cotrain.config.Config;
+import org.cotrain.io.Checkpoint;
 import org.cotrain.policy.ImageTask;
 import org.cotrain.sim.EnvConfig;
 import org.cotrain.sim.EnvPresets;
@@ -35,7 +36,7 @@ class ImageEvaluationTest {
         Config c = ImageTask.config(data, 96, o.toArray(new String[0]));
         Path dir = tmp.resolve("run");
         new Trainer(c, dir, Backends.cpu(), QUIET).showProgress(false).run();
-        return dir.resolve(Trainer.CHECKPOINT);
+        return Checkpoint.in(dir);
     }
 
     @Test
@@ -72,7 +73,7 @@ class ImageEvaluationTest {
         ForkJoinPool pool = new ForkJoinPool(1);
         try {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PolicyEvaluation.evaluate(
-                    dir.resolve(Trainer.CHECKPOINT), Backends.cpu(), env, 1, 0, 2, 1, 0, null, pool, null));
+                    Checkpoint.in(dir), Backends.cpu(), env, 1, 0, 2, 1, 0, null, pool, null));
             assertTrue(e.getMessage().contains("the environment renders 27648 bytes per frame, the policy's camera"
                     + " 'image' wants 48x48x3 = 6912"), e.getMessage());
         } finally {

@@ -18,6 +18,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.cotrain.backend.Backends;
 import org.cotrain.config.Config;
+import org.cotrain.io.Checkpoint;
 import org.cotrain.io.Safetensors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -67,8 +68,8 @@ class AmbientTrainingTest {
                 "cotrain.ambient.loss_weighting=false"), zero, QUIET).run();
         assertEquals(Files.readAllLines(vanilla.resolve("metrics.jsonl")),
                 Files.readAllLines(zero.resolve("metrics.jsonl")), "the same losses, bit for bit");
-        Safetensors a = Safetensors.read(vanilla.resolve(Trainer.CHECKPOINT));
-        Safetensors b = Safetensors.read(zero.resolve(Trainer.CHECKPOINT));
+        Safetensors a = Safetensors.read(Checkpoint.in(vanilla));
+        Safetensors b = Safetensors.read(Checkpoint.in(zero));
         for (String name : a.names()) {
             if (a.dtype(name).equals("F32")) {
                 assertArrayEquals(a.floats(name), b.floats(name), 0f, name);
@@ -126,8 +127,8 @@ class AmbientTrainingTest {
             sidecars = files.filter(f -> f.getFileName().toString().startsWith("sim.hdf5.noise_levels.")).toList();
         }
         assertEquals(1, sidecars.size(), "one sidecar next to sim.hdf5");
-        String digest = Safetensors.read(first.resolve(Trainer.CHECKPOINT)).metadata()
-                .get(Trainer.NOISE_LEVELS_METADATA);
+        String digest = Safetensors.read(Checkpoint.in(first)).metadata()
+                .get(Checkpoint.NOISE_LEVELS);
         assertTrue(digest != null && digest.length() == 64, "digest " + digest);
 
         // resuming reads the sidecar and continues exactly as a run that never stopped
@@ -141,15 +142,15 @@ class AmbientTrainingTest {
         trainer(c, straight, QUIET).run();
         assertEquals(Files.readAllLines(straight.resolve("metrics.jsonl")),
                 Files.readAllLines(first.resolve("metrics.jsonl")));
-        assertEquals(digest, Safetensors.read(straight.resolve(Trainer.CHECKPOINT)).metadata()
-                .get(Trainer.NOISE_LEVELS_METADATA));
+        assertEquals(digest, Safetensors.read(Checkpoint.in(straight)).metadata()
+                .get(Checkpoint.NOISE_LEVELS));
 
         // a checkpoint trained with other noise levels (here: its digest altered) cannot be resumed with these
         Path third = tmp.resolve("third");
         trainer(c, third, QUIET).stopAfter(2).run();
-        Safetensors ck = Safetensors.read(third.resolve(Trainer.CHECKPOINT));
+        Safetensors ck = Safetensors.read(Checkpoint.in(third));
         Safetensors.Writer w = Safetensors.writer();
-        ck.metadata().forEach((k, v) -> w.metadata(k, k.equals(Trainer.NOISE_LEVELS_METADATA) ? "0".repeat(64) : v));
+        ck.metadata().forEach((k, v) -> w.metadata(k, k.equals(Checkpoint.NOISE_LEVELS) ? "0".repeat(64) : v));
         for (String name : ck.names()) {
             if (ck.dtype(name).equals("I32")) {
                 w.add(name, ck.ints(name), ck.shape(name));
@@ -157,7 +158,7 @@ class AmbientTrainingTest {
                 w.add(name, ck.floats(name), ck.shape(name));
             }
         }
-        w.write(third.resolve(Trainer.CHECKPOINT));
+        w.write(Checkpoint.in(third));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> trainer(c, third, QUIET).run());
         assertTrue(e.getMessage().contains("other noise levels"), e.getMessage());

@@ -6,6 +6,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import org.cotrain.backend.Backends;
+import org.cotrain.io.Checkpoint;
 import org.cotrain.policy.LowdimPolicy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,7 +35,7 @@ class BimodalLearningTest {
         int up = 0;
         int down = 0;
         int between = 0;
-        try (LowdimPolicy policy = LowdimPolicy.load(dir.resolve(Trainer.CHECKPOINT), Backends.cpu())) {
+        try (LowdimPolicy policy = LowdimPolicy.load(Checkpoint.in(dir), Backends.cpu())) {
             policy.setSeed(7);
             float[] obs = new float[n * 2 * 2]; // every history at the origin: (n, To=2, 2)
             float[] chunks = policy.predictActionChunk(obs, n); // (n, 16, 2)

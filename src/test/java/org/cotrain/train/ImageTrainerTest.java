@@ -14,6 +14,7 @@ import java.util.List;
 import org.cotrain.backend.Backends;
 import org.cotrain.config.Config;
 import org.cotrain.data.DatasetException;
+import org.cotrain.io.Checkpoint;
 import org.cotrain.io.Safetensors;
 import org.cotrain.policy.ImagePolicy;
 import org.cotrain.policy.ImageTask;
@@ -57,8 +58,8 @@ class ImageTrainerTest {
         assertEquals(a, b, "the resumed run's metrics (losses, lr, grad norms, val losses) differ");
         assertTrue(a.get(2).contains("val_loss"), a.get(2));
 
-        Safetensors x = Safetensors.read(straight.resolve(Trainer.CHECKPOINT));
-        Safetensors y = Safetensors.read(split.resolve(Trainer.CHECKPOINT));
+        Safetensors x = Safetensors.read(Checkpoint.in(straight));
+        Safetensors y = Safetensors.read(Checkpoint.in(split));
         assertEquals(x.names(), y.names());
         for (String name : x.names()) {
             assertArrayEquals(x.floats(name), y.floats(name), 0f, name);
@@ -73,7 +74,7 @@ class ImageTrainerTest {
         }
         assertEquals("6", x.metadata().get("optimizer.step"));
         // the checkpoint opens as a policy, with the EMA weights
-        try (ImagePolicy p = ImagePolicy.load(straight.resolve(Trainer.CHECKPOINT), Backends.cpu())) {
+        try (ImagePolicy p = ImagePolicy.load(Checkpoint.in(straight), Backends.cpu())) {
             assertArrayEquals(x.floats("ema_model.obs_encoder.obs_nets.image.nets.3.weight"),
                     p.encoders().get(0).parameters().get(p.encoders().get(0).parameters().size() - 2).value()
                             .toFloatArray(), 0f);
@@ -90,7 +91,7 @@ class ImageTrainerTest {
                 "training.max_train_steps=2", "task.dataset.val_ratio=0.0", "cotrain.ambient.t_n=[null,40]",
                 "cotrain.ambient.loss=denoise");
         trainer(c, dir).run();
-        try (ImagePolicy p = ImagePolicy.load(dir.resolve(Trainer.CHECKPOINT), Backends.cpu())) {
+        try (ImagePolicy p = ImagePolicy.load(Checkpoint.in(dir), Backends.cpu())) {
             assertEquals(64 + 2 + 2, p.model().config().condDim());
             assertEquals(2, p.config().numDomains());
         }
@@ -108,7 +109,7 @@ class ImageTrainerTest {
                 .withOverrides("training.num_epochs=1", "training.max_train_steps=2");
         Path dir = tmp.resolve("run");
         trainer(c, dir).run();
-        try (ImagePolicy p = ImagePolicy.load(dir.resolve(Trainer.CHECKPOINT), Backends.cpu())) {
+        try (ImagePolicy p = ImagePolicy.load(Checkpoint.in(dir), Backends.cpu())) {
             assertEquals(64, p.model().config().condDim());
             p.setSampling(org.cotrain.policy.Sampling.ddim(2));
             float[] chunk = p.predictActionChunk(List.of(new byte[2 * SIZE * SIZE * 3]), new float[0], 1);

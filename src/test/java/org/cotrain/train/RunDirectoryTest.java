@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.cotrain.backend.Backends;
 import org.cotrain.config.Config;
+import org.cotrain.io.Checkpoint;
 import org.cotrain.io.DirectoryLock;
 import org.cotrain.io.Safetensors;
 import org.junit.jupiter.api.Test;
@@ -67,7 +68,7 @@ class RunDirectoryTest {
         // the first run's files are its own: its checkpoint is at the step its metrics end
         List<String> lines = Files.readAllLines(dir.resolve("metrics.jsonl"), StandardCharsets.UTF_8);
         assertEquals(Long.toString(lines.size()),
-                Safetensors.read(dir.resolve(Trainer.CHECKPOINT)).metadata().get(Trainer.STEP_METADATA));
+                Safetensors.read(Checkpoint.in(dir)).metadata().get(Checkpoint.STEP));
     }
 
     @Test
@@ -111,7 +112,7 @@ class RunDirectoryTest {
                 () -> trainer(run(data, "cotrain.total_train_steps=3"), dir, QUIET).run());
         assertTrue(e2.getMessage().contains("(cotrain.total_train_steps=3)"), e2.getMessage());
 
-        byte[] before = Files.readAllBytes(dir.resolve(Trainer.CHECKPOINT));
+        byte[] before = Files.readAllBytes(Checkpoint.in(dir));
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         Trainer.Result again = trainer(run(data), dir, new PrintStream(log, true, StandardCharsets.UTF_8)).run();
         String text = log.toString(StandardCharsets.UTF_8);
@@ -119,7 +120,7 @@ class RunDirectoryTest {
         assertFalse(text.contains("NaN"), text);
         assertEquals(done.lastTrainLoss(), again.lastTrainLoss(), 1e-6, "the last loss of the metrics");
         assertEquals(done.trainSeconds(), again.trainSeconds(), 1e-3, "the stored training time");
-        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(dir.resolve(Trainer.CHECKPOINT))));
+        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(Checkpoint.in(dir))));
     }
 
     @Test

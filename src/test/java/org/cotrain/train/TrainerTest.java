@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.cotrain.backend.Backends;
 import org.cotrain.config.Config;
+import org.cotrain.io.Checkpoint;
 import org.cotrain.io.Safetensors;
 import org.cotrain.policy.LowdimPolicy;
 import org.cotrain.policy.Sampling;
@@ -58,8 +59,8 @@ class TrainerTest {
         assertEquals(a, b, "the resumed run's metrics (losses, lr, grad norms, val losses) differ");
         assertTrue(a.get(3).contains("val_loss"), a.get(3));
 
-        Safetensors x = Safetensors.read(straight.resolve(Trainer.CHECKPOINT));
-        Safetensors y = Safetensors.read(split.resolve(Trainer.CHECKPOINT));
+        Safetensors x = Safetensors.read(Checkpoint.in(straight));
+        Safetensors y = Safetensors.read(Checkpoint.in(split));
         assertEquals(x.names(), y.names());
         for (String name : x.names()) {
             assertArrayEquals(x.floats(name), y.floats(name), 0f, name);
@@ -85,10 +86,10 @@ class TrainerTest {
         assertEquals(1, e.step(), e.getMessage());
         assertTrue(e.getMessage().startsWith("step 1: the loss is "), e.getMessage());
         assertTrue(e.getMessage().contains("the denoiser's prediction (8, 16, 2) is not"), e.getMessage());
-        assertTrue(e.getMessage().contains(dir.resolve(Trainer.CHECKPOINT).toString()), e.getMessage());
+        assertTrue(e.getMessage().contains(Checkpoint.in(dir).toString()), e.getMessage());
         // the checkpoint written after step 0 is intact, and no later state replaced it
-        Safetensors kept = Safetensors.read(dir.resolve(Trainer.CHECKPOINT));
-        assertEquals("1", kept.metadata().get(Trainer.STEP_METADATA));
+        Safetensors kept = Safetensors.read(Checkpoint.in(dir));
+        assertEquals("1", kept.metadata().get(Checkpoint.STEP));
         assertEquals(1, Files.readAllLines(dir.resolve("metrics.jsonl")).size());
     }
 
@@ -99,7 +100,7 @@ class TrainerTest {
         trainer(BimodalTask.config(data, "training.num_epochs=1", "training.max_train_steps=1",
                 "dataloader.batch_size=8", "policy.model.n_emb=32"), dir).run();
         // corrupt one weight of the checkpoint, then resume for one more epoch
-        Safetensors ck = Safetensors.read(dir.resolve(Trainer.CHECKPOINT));
+        Safetensors ck = Safetensors.read(Checkpoint.in(dir));
         Safetensors.Writer w = Safetensors.writer();
         ck.metadata().forEach(w::metadata);
         for (String name : ck.names()) {
@@ -113,7 +114,7 @@ class TrainerTest {
                 w.add(name, v, ck.shape(name));
             }
         }
-        w.write(dir.resolve(Trainer.CHECKPOINT));
+        w.write(Checkpoint.in(dir));
         TrainingDivergedException e = assertThrows(TrainingDivergedException.class, () -> trainer(
                 BimodalTask.config(data, "training.num_epochs=2", "training.max_train_steps=1",
                         "dataloader.batch_size=8", "policy.model.n_emb=32"), dir).run());
@@ -127,7 +128,7 @@ class TrainerTest {
         Path dir = tmp.resolve("run");
         trainer(BimodalTask.config(data, "training.num_epochs=1", "training.max_train_steps=2",
                 "dataloader.batch_size=8", "policy.model.n_emb=32"), dir).run();
-        try (LowdimPolicy policy = LowdimPolicy.load(dir.resolve(Trainer.CHECKPOINT), Backends.cpu())) {
+        try (LowdimPolicy policy = LowdimPolicy.load(Checkpoint.in(dir), Backends.cpu())) {
             policy.setSampling(Sampling.ddim(4));
             policy.setSeed(1);
             float[][] actions = policy.predictAction(new float[][] {{0f, 0f}, {0f, 0f}});
@@ -164,7 +165,7 @@ class TrainerTest {
                 "cotrain.dataset_max_train_episodes=[4,10]", "training.num_epochs=1", "training.max_train_steps=3",
                 "dataloader.batch_size=8", "policy.model.n_emb=32");
         trainer(c, dir).run();
-        try (LowdimPolicy policy = LowdimPolicy.load(dir.resolve(Trainer.CHECKPOINT), Backends.cpu())) {
+        try (LowdimPolicy policy = LowdimPolicy.load(Checkpoint.in(dir), Backends.cpu())) {
             assertEquals(2, policy.config().numDomains());
             assertEquals(2 + 2, policy.model().config().condDim());
             policy.setSampling(Sampling.ddim(2));
