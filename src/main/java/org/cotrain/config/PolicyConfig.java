@@ -11,10 +11,10 @@ import org.cotrain.diffusion.NoiseSchedulerConfig;
  * @param noiseScheduler    the training noise schedule
  * @param numInferenceSteps denoising steps when sampling, in [1, num_train_timesteps]
  */
-public record PolicyConfig(ModelConfig model, NoiseSchedulerConfig noiseScheduler, int numInferenceSteps) {
+public record PolicyConfig(TransformerForDiffusionConfig model, NoiseSchedulerConfig noiseScheduler, int numInferenceSteps) {
 
     static PolicyConfig read(ConfigReader r, TrainConfig.Shape shape) {
-        ModelConfig model = ModelConfig.read(r, shape.horizon(), shape.nObsSteps(), shape.obsDim(), shape.actionDim(),
+        TransformerForDiffusionConfig model = TransformerForDiffusionConfig.read(r, shape.horizon(), shape.nObsSteps(), shape.obsDim(), shape.actionDim(),
                 shape.obsAsCond());
         NoiseSchedulerConfig noiseScheduler = NoiseSchedulerReader.read(r);
         r.same("policy.horizon", r.integer("policy.horizon", 1), "horizon", shape.horizon());
@@ -31,7 +31,7 @@ public record PolicyConfig(ModelConfig model, NoiseSchedulerConfig noiseSchedule
     }
 
     /**
-     * An image config's policy section: the denoiser's keys (see {@link ModelConfig#readImage}), the noise schedule,
+     * An image config's policy section: the denoiser's keys (see {@link TransformerForDiffusionConfig#readImage}), the noise schedule,
      * and DP's repeats of horizon, n_obs_steps, n_action_steps and obs_as_cond; the encoder's keys are
      * {@link ObsEncoderConfig}'s.
      */
@@ -42,7 +42,7 @@ public record PolicyConfig(ModelConfig model, NoiseSchedulerConfig noiseSchedule
                 shape.nActionSteps());
         r.same("policy.n_obs_steps", r.integer("policy.n_obs_steps", 1), "n_obs_steps", shape.nObsSteps());
         int numInferenceSteps = r.integerIn("policy.num_inference_steps", 1, noiseScheduler.numTrainTimesteps());
-        ModelConfig model = ModelConfig.readImage(r, shape.horizon(), shape.nObsSteps(), shape.actionDim(),
+        TransformerForDiffusionConfig model = TransformerForDiffusionConfig.readImage(r, shape.horizon(), shape.nObsSteps(), shape.actionDim(),
                 featureDim, shape.obsAsCond());
         return new PolicyConfig(model, noiseScheduler, numInferenceSteps);
     }

@@ -1,10 +1,10 @@
 package org.cotrain.policy;
 
 import java.util.List;
-import org.cotrain.config.ModelConfig;
 import org.cotrain.config.ObsEncoderConfig;
 import org.cotrain.config.ShapeMeta;
 import org.cotrain.config.TrainConfig;
+import org.cotrain.config.TransformerForDiffusionConfig;
 import org.cotrain.diffusion.NoiseSchedulerConfig;
 import org.cotrain.nn.ImageEncoder;
 
@@ -96,12 +96,9 @@ public record ImagePolicyConfig(TransformerForDiffusionConfig model, NoiseSchedu
             throw new IllegalArgumentException("obs_as_cond: false (observation features inpainted into the"
                     + " trajectory) is not supported; cotrain's image policy conditions on them (obs_as_cond: true)");
         }
-        ModelConfig m = c.policy().model();
+        TransformerForDiffusionConfig m = c.policy().model();
         int domains = c.cotrain().domainConditioning() ? c.task().dataset().paths().size() : 0;
-        TransformerForDiffusionConfig model = new TransformerForDiffusionConfig(m.inputDim(), m.outputDim(),
-                m.horizon(), m.nObsSteps(), m.condDim() + domains, m.nLayer(), m.nHead(), m.nEmb(),
-                (float) m.pDropEmb(), (float) m.pDropAttn(), m.causalAttn(), m.timeAsCond(), m.obsAsCond(),
-                m.nCondLayers());
+        TransformerForDiffusionConfig model = m.withCondDim(m.condDim() + domains);
         ShapeMeta meta = c.shapeMeta();
         ObsEncoderConfig enc = c.obsEncoder();
         return new ImagePolicyConfig(model, c.policy().noiseScheduler(), c.horizon(), c.nObsSteps(), c.nActionSteps(),

@@ -1,7 +1,7 @@
 package org.cotrain.policy;
 
-import org.cotrain.config.ModelConfig;
 import org.cotrain.config.TrainConfig;
+import org.cotrain.config.TransformerForDiffusionConfig;
 import org.cotrain.diffusion.NoiseSchedulerConfig;
 
 /**
@@ -63,13 +63,10 @@ public record LowdimPolicyConfig(TransformerForDiffusionConfig model, NoiseSched
         if (c.predActionStepsOnly()) {
             throw new IllegalArgumentException("pred_action_steps_only: true is not supported; set it to false");
         }
-        ModelConfig m = c.policy().model();
+        TransformerForDiffusionConfig m = c.policy().model();
         // Domain conditioning widens the condition by one column per dataset (the config's cond_dim is obs_dim).
         int domains = c.cotrain().domainConditioning() ? c.task().dataset().paths().size() : 0;
-        TransformerForDiffusionConfig model = new TransformerForDiffusionConfig(m.inputDim(), m.outputDim(),
-                m.horizon(), m.nObsSteps(), m.condDim() + domains, m.nLayer(), m.nHead(), m.nEmb(),
-                (float) m.pDropEmb(), (float) m.pDropAttn(), m.causalAttn(), m.timeAsCond(), m.obsAsCond(),
-                m.nCondLayers());
+        TransformerForDiffusionConfig model = m.withCondDim(m.condDim() + domains);
         return new LowdimPolicyConfig(model, c.policy().noiseScheduler(), c.horizon(), c.nObsSteps(),
                 c.nActionSteps(), c.obsDim(), c.actionDim(), c.policy().numInferenceSteps(), domains);
     }

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.cotrain.config.TransformerForDiffusionConfig;
 import org.cotrain.diffusion.Denoiser;
 import org.cotrain.io.Checkpoint;
 import org.cotrain.io.Safetensors;

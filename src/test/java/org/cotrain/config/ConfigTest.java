@@ -44,8 +44,8 @@ class ConfigTest {
         assertEquals(8, t.nActionSteps());
         assertEquals(20, t.obsDim());
         assertEquals(2, t.actionDim());
-        ModelConfig m = t.policy().model();
-        assertEquals(new ModelConfig(2, 2, 16, 2, 20, 8, 4, 256, 0.0, 0.01, true, true, true, 0), m);
+        TransformerForDiffusionConfig m = t.policy().model();
+        assertEquals(new TransformerForDiffusionConfig(2, 2, 16, 2, 20, 8, 4, 256, 0f, 0.01f, true, true, true, 0), m);
         NoiseSchedulerConfig s = t.policy().noiseScheduler();
         assertEquals(100, s.numTrainTimesteps());
         assertEquals(org.cotrain.diffusion.BetaSchedule.SQUAREDCOS_CAP_V2, s.betaSchedule());

@@ -43,7 +43,7 @@ class ImageConfigTest {
         assertEquals(96, m.rgb().get(0).height());
         assertEquals(List.of("agent_pos"), m.lowdim().stream().map(ShapeMeta.ObsKey::key).toList());
         // DP's obs_feature_dim: 64 per camera + agent_pos
-        assertEquals(new ModelConfig(2, 2, 10, 2, 66, 8, 4, 256, 0.0, 0.3, true, true, true, 0), t.policy().model());
+        assertEquals(new TransformerForDiffusionConfig(2, 2, 10, 2, 66, 8, 4, 256, 0f, 0.3f, true, true, true, 0), t.policy().model());
         assertEquals(new ObsEncoderConfig(List.of(84, 84), true, true), t.obsEncoder());
         assertEquals(new OptimizerConfig(1.0e-4, 1.0e-3, 0.9, 0.95, 1.0e-6), t.optimizer());
         assertEquals(new DataloaderConfig(64, 1, true), t.dataloader());

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.cotrain.config.TransformerForDiffusionConfig;
 import org.cotrain.io.Safetensors;
 
 /**

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.cotrain.config.TransformerForDiffusionConfig;
 import org.cotrain.diffusion.BetaSchedule;
 import org.cotrain.diffusion.NoiseSchedule;
 import org.cotrain.io.Safetensors;

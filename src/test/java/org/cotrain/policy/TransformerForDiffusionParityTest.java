@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.cotrain.config.TransformerForDiffusionConfig;
 import org.cotrain.diffusion.Denoiser;
 import org.cotrain.io.Safetensors;
 import org.cotrain.nn.Parameter;
