@@ -331,6 +331,11 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public long decoderLayerWorkspaceSize(int b, int t, int s, int c) {
+        return CpuKernels.ct_decoder_layer_workspace_size(b, t, s, c);
+    }
+
+    @Override
     public void decoderLayerInference(Tensor x, Tensor memory, Tensor memoryKv, Pointer stepKv,
                                       PointerPointer<?> params, Tensor memoryMask, boolean causal, int b, int t, int s,
                                       int c, int nh, float eps, Tensor workspace) {

@@ -759,6 +759,12 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public long decoderLayerWorkspaceSize(int b, int t, int s, int c) {
+        // a host-side formula: the CUDA kernel lays its workspace out as the CPU one (decoder_inference.cu)
+        return org.cotrain.nativelib.CpuKernels.ct_decoder_layer_workspace_size(b, t, s, c);
+    }
+
+    @Override
     public void decoderLayerInference(Tensor x, Tensor memory, Tensor memoryKv, Pointer stepKv,
                                       PointerPointer<?> params, Tensor memoryMask, boolean causal, int b, int t, int s,
                                       int c, int nh, float eps, Tensor workspace) {

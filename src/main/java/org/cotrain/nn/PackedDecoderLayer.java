@@ -2,7 +2,6 @@ package org.cotrain.nn;
 
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
-import org.cotrain.nativelib.CpuKernels;
 import org.cotrain.ops.Ops;
 import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.DType;
@@ -20,7 +19,7 @@ public final class PackedDecoderLayer implements AutoCloseable {
     private static final int NORM1_W = 0, NORM1_B = 1, SELF_IN_P = 2, SELF_IN_B = 3, SELF_OUT_P = 4, SELF_OUT_B = 5,
             NORM2_W = 6, NORM2_B = 7, CROSS_Q_P = 8, CROSS_KV_P = 9, CROSS_IN_B = 10, CROSS_OUT_P = 11,
             CROSS_OUT_B = 12, NORM3_W = 13, NORM3_B = 14, LINEAR1_P = 15, LINEAR1_B = 16, LINEAR2_P = 17,
-            LINEAR2_B = 18, PARAMS = 19;
+            LINEAR2_B = 18, PARAMS = Ops.CT_DEC_PARAMS;
 
     private final Backend backend;
     private final String name;
@@ -157,9 +156,8 @@ public final class PackedDecoderLayer implements AutoCloseable {
                 throw new IllegalStateException(name + ": a packed weight was closed; pack again");
             }
         }
-        Tensor ws = workspace.get(Math.toIntExact(CpuKernels.ct_decoder_layer_workspace_size(b, t, s, c)));
-        backend.decoderLayerInference(x, memory, memoryKv, stepRow, addresses, memoryMask, causal, b, t, s, c, nh,
-                LayerNorm.EPS, ws);
+        Tensor ws = workspace.get(Math.toIntExact(Ops.decoderLayerWorkspaceSize(backend, b, t, s, c)));
+        Ops.decoderLayerInference(x, memory, memoryKv, stepRow, addresses, memoryMask, causal, nh, LayerNorm.EPS, ws);
     }
 
     private void checkPacked() {

@@ -1,6 +1,8 @@
 package org.cotrain.ops;
 
 import java.util.Arrays;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
 import org.cotrain.tensor.Backend.Conv2dDims;
 import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.DType;
@@ -91,6 +93,62 @@ public final class Ops {
         distinct(op, "a", a, "c", c);
         a.backend().packedLinear(a, packed, bias, c, m, n, k);
     }
+
+    // ---- decoder_inference.h --------------------------------------------------------------------------------------
+
+    /** Floats of {@link #decoderLayerInference}'s workspace on {@code backend}. */
+    public static long decoderLayerWorkspaceSize(Backend backend, int b, int t, int s, int c) {
+        return backend.decoderLayerWorkspaceSize(b, t, s, c);
+    }
+
+    /**
+     * One pre-norm decoder layer's evaluation forward in one native call (decoder_inference.h), x (B, T, C)
+     * overwritten. The memory comes as its tokens (B, S, C) or, with {@code memory} null, as its keys and values
+     * computed ahead, memoryKv (B, S, 2C), with stepKv (2C) replacing token 0's (or null). params: the CT_DEC_PARAMS
+     * weight pointers of the header, packed as it says, which the caller ({@code nn/PackedDecoderLayer}) owns and
+     * checks; memoryMask: additive (T, S) or null; workspace: at least {@link #decoderLayerWorkspaceSize} floats.
+     */
+    public static void decoderLayerInference(Tensor x, Tensor memory, Tensor memoryKv, Pointer stepKv,
+                                             PointerPointer<?> params, Tensor memoryMask, boolean causal, int nh,
+                                             float eps, Tensor workspace) {
+        String op = "decoderLayerInference";
+        sameBackend(op, x, memory, memoryKv, memoryMask, workspace);
+        allF32(op, x, memory, memoryKv, memoryMask, workspace);
+        rank(op, "x", x, 3, 3);
+        int b = x.dim(0);
+        int t = x.dim(1);
+        int c = x.dim(2);
+        if ((memory == null) == (memoryKv == null)) {
+            throw new IllegalArgumentException(op + ": give the memory or its keys and values, exactly one");
+        }
+        if (stepKv != null && memoryKv == null) {
+            throw new IllegalArgumentException(op + ": step keys and values come with the memory's keys and values");
+        }
+        Tensor m = memory != null ? memory : memoryKv;
+        rank(op, memory != null ? "memory" : "memory keys and values", m, 3, 3);
+        int s = m.dim(1);
+        shape(op, memory != null ? "memory" : "memory keys and values", m, b, s, memory != null ? c : 2 * c);
+        if (memoryMask != null) {
+            shape(op, "memory mask", memoryMask, t, s);
+        }
+        if (nh <= 0 || c % nh != 0) {
+            throw new IllegalArgumentException(op + ": width " + c + " is not a multiple of " + nh + " heads");
+        }
+        if (params == null || params.capacity() < CT_DEC_PARAMS) {
+            throw new IllegalArgumentException(op + ": expected " + CT_DEC_PARAMS + " weight pointers");
+        }
+        long need = decoderLayerWorkspaceSize(x.backend(), b, t, s, c);
+        if (workspace.numel() < need) {
+            throw new IllegalArgumentException(op + ": workspace of " + workspace.numel() + " floats, needs " + need);
+        }
+        distinct(op, "x", x, "memory", m);
+        distinct(op, "x", x, "workspace", workspace);
+        x.backend().decoderLayerInference(x, memory, memoryKv, stepKv, params, memoryMask, causal, b, t, s, c, nh,
+                eps, workspace);
+    }
+
+    /** decoder_inference.h's CT_DEC_PARAMS: the weight pointers of one layer. */
+    public static final int CT_DEC_PARAMS = 19;
 
     // ---- matmul.h -------------------------------------------------------------------------------------------------
 

@@ -212,6 +212,9 @@ public interface Backend extends AutoCloseable {
 
     // ---- decoder_inference.h --------------------------------------------------------------------------------------
 
+    /** Floats of {@link #decoderLayerInference}'s workspace for b sequences of t tokens, s memory tokens, width c. */
+    long decoderLayerWorkspaceSize(int b, int t, int s, int c);
+
     /**
      * One decoder layer's evaluation forward, x (B, T, C) overwritten; params: the CT_DEC_PARAMS device pointers of
      * decoder_inference.h, in its order; memoryKv (B, S, 2C) and stepKv (2C): the memory's keys and values computed
