@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -33,15 +32,12 @@ import org.cotrain.config.Config;
 import org.cotrain.config.TrainConfig;
 import org.cotrain.data.Datasets;
 import org.cotrain.data.DemoDataset;
-import org.cotrain.data.RobomimicReader;
 import org.cotrain.io.AtomicFiles;
 import org.cotrain.io.Checkpoint;
 import org.cotrain.io.DirectoryLock;
 import org.cotrain.io.Json;
-import org.cotrain.sim.DemoGenerator;
 import org.cotrain.sim.EnvConfig;
 import org.cotrain.sim.Evaluator;
-import org.cotrain.sim.expert.Experts;
 import org.cotrain.tensor.Backend;
 import org.cotrain.train.Trainer;
 
@@ -98,6 +94,7 @@ public final class SweepRunner {
     private final SweepGrid grid;
     private final Options options;
     private final PrintStream out;
+    private final SweepData data;
     private final Map<String, Running> running = new ConcurrentHashMap<>();
     private final CountDownLatch finished = new CountDownLatch(1);
     private volatile boolean stopRequested;
@@ -119,6 +116,12 @@ public final class SweepRunner {
         this.grid = grid;
         this.options = options;
         this.out = out;
+        this.data = new SweepData(grid, options.outDir().resolve("data"), options.cores(), out);
+    }
+
+    /** The sweep's datasets: where they are generated, and their generation. */
+    public SweepData data() {
+        return data;
     }
 
     /** Stops starting points and asks the running trainers to stop with a checkpoint (Ctrl-C). */
@@ -191,7 +194,7 @@ public final class SweepRunner {
         if (Files.isRegularFile(grid.file())) {
             AtomicFiles.writeString(options.outDir().resolve("grid.yaml"), Files.readString(grid.file()));
         }
-        Map<String, Path> data = prepareData(todo);
+        Map<String, Path> data = this.data.prepare(todo);
         List<String> failed = Collections.synchronizedList(new ArrayList<>());
         AtomicInteger ran = new AtomicInteger();
         List<Double> pointSeconds = Collections.synchronizedList(new ArrayList<>());
@@ -267,7 +270,7 @@ public final class SweepRunner {
         try {
             out.printf(Locale.ROOT, "%n%s: %s%n", tag, describe(p));
             Files.createDirectories(dir);
-            Config config = p.config(grid, data.get(TARGET), p.isRealOnly() ? null : data.get(p.shift()), threads);
+            Config config = p.config(grid, data.get(SweepData.TARGET), p.isRealOnly() ? null : data.get(p.shift()), threads);
             String device = config.toTrainConfig().training().device();
             Backend backend = Backends.forDevice(device, threads);
             long resumedFrom = Checkpoint.step(Checkpoint.in(dir));
@@ -368,7 +371,7 @@ public final class SweepRunner {
         Path sim = p.isRealOnly() ? null : data.get(p.shift());
         return "{\n  \"point\": " + p.toJson()
                 + ",\n  \"sweep\": " + Json.quote(grid.name())
-                + ",\n  \"data\": {\"real\": " + Json.quote(data.get(TARGET).toString()) + ", \"sim\": "
+                + ",\n  \"data\": {\"real\": " + Json.quote(data.get(SweepData.TARGET).toString()) + ", \"sim\": "
                 + (sim == null ? "null" : Json.quote(sim.toString())) + "}"
                 + String.format(Locale.ROOT, ",%n  \"device\": %s,%n  \"threads\": %d,%n  \"train_steps\": %d,"
                                 + "%n  \"resumed_from_step\": %d,%n  \"train_seconds\": %.3f,%n  \"eval_seconds\": %.3f",
@@ -406,89 +409,12 @@ public final class SweepRunner {
         return out;
     }
 
-    // ---- data -----------------------------------------------------------------------------------------------------
-
-    static final String TARGET = "\u0000target";
-
-    /** The dataset files the unfinished points need: generated (or reused) or checked. Key: shift, or TARGET. */
-    private Map<String, Path> prepareData(List<SweepPoint> todo) throws IOException {
-        Map<String, Path> files = new LinkedHashMap<>();
-        if (todo.isEmpty()) return files;
-        int maxReal = todo.stream().mapToInt(SweepPoint::realDemos).max().orElse(0);
-        files.put(TARGET, dataset("target data", grid.target(), maxReal));
-        for (String shift : grid.shifts()) {
-            int maxSim = todo.stream().filter(p -> shift.equals(p.shift())).mapToInt(SweepPoint::simDemos).max()
-                    .orElse(0);
-            if (maxSim > 0) files.put(shift, dataset("source data " + shift, grid.source(shift), maxSim));
-        }
-        return files;
-    }
-
-    /**
-     * Where a generated dataset goes: DIR/data/&lt;env&gt;_&lt;demos&gt;_seed&lt;s&gt;[_&lt;overrides hash&gt;][_img].hdf5
-     * (_img: with the rendered frames, for an image base config).
-     */
-    public Path generatedFile(SweepGrid.DataSpec d) {
-        String suffix = d.envOverrides().isEmpty() ? "" : "_" + Integer.toHexString(String.join(" ",
-                d.envOverrides()).hashCode());
-        return options.outDir().resolve("data").resolve(d.env() + "_" + d.demos() + "_seed" + d.seed() + suffix
-                + (images() ? "_img" : "") + ".hdf5");
-    }
-
-    /** Whether the points train image policies (the base config is an image config): the data then has frames. */
-    private boolean images() {
-        return grid.baseConfig().kind() == org.cotrain.config.PolicyKind.IMAGE;
-    }
-
-    private Path dataset(String what, SweepGrid.DataSpec d, int needed) throws IOException {
-        if (!d.generated()) {
-            int n = demosIn(d.path());
-            if (n < 0) throw new IllegalArgumentException(what + ": " + d.path() + " is not a readable dataset");
-            if (n < needed) {
-                throw new IllegalArgumentException(what + ": " + d.path() + " has " + n + " demos, the grid asks for "
-                        + needed);
-            }
-            out.printf(Locale.ROOT, "  %s: %s (%d demos)%n", what, d.path(), n);
-            return d.path();
-        }
-        Path file = generatedFile(d);
-        if (demosIn(file) == d.demos()) {
-            out.printf(Locale.ROOT, "  %s: %s is already there%n", what, file);
-            return file;
-        }
-        Files.createDirectories(file.getParent());
-        EnvConfig env = d.envConfig();
-        out.printf(Locale.ROOT, "  %s: generating %s into %s%n", what, d.describe(), file);
-        ForkJoinPool pool = new ForkJoinPool(options.cores());
-        try (ProgressBar bar = new ProgressBarBuilder().setTaskName("generate " + d.env()).setInitialMax(d.demos())
-                .setStyle(ProgressBarStyle.ASCII).setUnit(" demos", 1).setUpdateIntervalMillis(500).build()) {
-            DemoGenerator.Result r = DemoGenerator.generate(env, env.expert(), i -> Experts.create(env), d.demos(),
-                    file, new DemoGenerator.Options(d.seed(), false, images(), null, bar::stepTo), pool);
-            bar.close();
-            out.printf(Locale.ROOT, "  %s: %d demos, %d steps, expert success %d/%d, %.1f s%n", file, r.demos(),
-                    r.samples(), r.successes(), r.attempts(), r.seconds());
-        } finally {
-            pool.shutdown();
-        }
-        return file;
-    }
-
-    /** Demos in a dataset file, or -1 when it is missing or unreadable (an interrupted generation). */
-    private static int demosIn(Path file) {
-        if (!Files.isRegularFile(file)) return -1;
-        try (RobomimicReader r = RobomimicReader.open(file)) {
-            return r.demos().size();
-        } catch (RuntimeException unreadable) {
-            return -1;
-        }
-    }
-
     // ---- status ---------------------------------------------------------------------------------------------------
 
     private void dryRun(List<SweepPoint> points, List<SweepPoint> todo, int threads) {
         out.println("  data:");
-        out.println("    target: " + describeData(grid.target()));
-        for (String shift : grid.shifts()) out.println("    " + shift + ": " + describeData(grid.source(shift)));
+        out.println("    target: " + data.describe(grid.target()));
+        for (String shift : grid.shifts()) out.println("    " + shift + ": " + data.describe(grid.source(shift)));
         out.println("  points:");
         for (int i = 0; i < points.size(); i++) {
             SweepPoint p = points.get(i);
@@ -505,18 +431,11 @@ public final class SweepRunner {
         }
         if (!todo.isEmpty()) {
             SweepPoint p = todo.get(0);
-            Path real = grid.target().generated() ? generatedFile(grid.target()) : grid.target().path();
-            Path sim = p.isRealOnly() ? null : grid.source(p.shift()).generated()
-                    ? generatedFile(grid.source(p.shift())) : grid.source(p.shift()).path();
+            Path real = data.file(grid.target());
+            Path sim = p.isRealOnly() ? null : data.file(grid.source(p.shift()));
             out.println("  config overrides of " + p.id() + ": " + String.join(" ",
                     p.config(grid, real, sim, threads).overrides()));
         }
-    }
-
-    private String describeData(SweepGrid.DataSpec d) {
-        if (!d.generated()) return d.path() + (Files.isRegularFile(d.path()) ? "" : " (MISSING)");
-        Path f = generatedFile(d);
-        return d.describe() + " -> " + f + (demosIn(f) == d.demos() ? " (there)" : " (to generate)");
     }
 
     private void status() {

@@ -32,7 +32,7 @@ class ImageSweepTest {
         assertEquals(List.of("source-visual-0", "source-visual-1", "source-visual-2", "source-visual-3"), g.shifts());
         assertEquals(5, SweepPoint.enumerate(g).size()); // 4 shifts + the real-only baseline
         assertTrue(new SweepRunner(g, new SweepRunner.Options(dir.resolve("out"), 1, 2, true), null)
-                .generatedFile(g.target()).toString().endsWith("target_50_seed0_img.hdf5"));
+                .data().generatedFile(g.target()).toString().endsWith("target_50_seed0_img.hdf5"));
     }
 
     @Test
