@@ -24,25 +24,20 @@ public final class TransformerDecoderLayer implements AutoCloseable {
     private final int c;
     private final MultiheadAttention selfAttn;
     private final MultiheadAttention crossAttn;
-    private final Linear linear1;
-    private final Linear linear2;
+    private final FeedForward ffn;
     private final LayerNorm norm1;
     private final LayerNorm norm2;
     private final LayerNorm norm3;
     private final Dropout dropout1;
     private final Dropout dropout2;
-    private final Dropout dropout;
     private final Dropout dropout3;
 
     private final Buffer x1;
     private final Buffer x2;
     private final Buffer out;
-    private final Buffer gelu;
-    private final Buffer dHidden;   // (B, T, 4C): the gradient after the FFN's dropout, then before its GELU
-    private final Buffer dHidden2;
     private final Buffer dNorm;     // (B, T, C)
 
-    private Tensor hidden;          // linear1's output (B, T, 4C), GELU's input
+    private boolean forwarded;
     private PackedDecoderLayer packed; // the fused evaluation forward's weights, made by the first packForInference
 
     public TransformerDecoderLayer(Backend backend, String prefix, int nEmb, int nHead, float pDrop,
@@ -55,9 +50,7 @@ public final class TransformerDecoderLayer implements AutoCloseable {
         this.crossAttn = new MultiheadAttention(backend, prefix + "multihead_attn", nEmb, nHead, pDrop,
                 sites.next());
         this.dropout2 = new Dropout(backend, pDrop, sites.next());
-        this.linear1 = new Linear(backend, prefix + "linear1", nEmb, 4 * nEmb);
-        this.dropout = new Dropout(backend, pDrop, sites.next());
-        this.linear2 = new Linear(backend, prefix + "linear2", 4 * nEmb, nEmb);
+        this.ffn = new FeedForward(backend, prefix, nEmb, pDrop, sites);
         this.dropout3 = new Dropout(backend, pDrop, sites.next());
         this.norm1 = new LayerNorm(backend, prefix + "norm1", nEmb);
         this.norm2 = new LayerNorm(backend, prefix + "norm2", nEmb);
@@ -65,9 +58,6 @@ public final class TransformerDecoderLayer implements AutoCloseable {
         this.x1 = new Buffer(backend);
         this.x2 = new Buffer(backend);
         this.out = new Buffer(backend);
-        this.gelu = new Buffer(backend);
-        this.dHidden = new Buffer(backend);
-        this.dHidden2 = new Buffer(backend);
         this.dNorm = new Buffer(backend);
     }
 
@@ -75,8 +65,7 @@ public final class TransformerDecoderLayer implements AutoCloseable {
     public List<Parameter> parameters() {
         List<Parameter> ps = new ArrayList<>(selfAttn.parameters());
         ps.addAll(crossAttn.parameters());
-        ps.addAll(linear1.parameters());
-        ps.addAll(linear2.parameters());
+        ps.addAll(ffn.parameters());
         ps.addAll(norm1.parameters());
         ps.addAll(norm2.parameters());
         ps.addAll(norm3.parameters());
@@ -95,10 +84,8 @@ public final class TransformerDecoderLayer implements AutoCloseable {
         Tensor ca = crossAttn.forward(norm2.forward(r1), memory, memoryMask, false, training, seed);
         Tensor r2 = x2.get(shape);
         Ops.add(r1, dropout2.forward(ca, training, seed), r2);
-        hidden = linear1.forward(norm3.forward(r2));
-        Tensor g = gelu.get(hidden.shape());
-        Ops.geluForward(hidden, g);
-        Tensor f = linear2.forward(dropout.forward(g, training, seed));
+        Tensor f = ffn.forward(norm3.forward(r2), training, seed);
+        forwarded = true;
         Tensor y = out.get(shape);
         Ops.add(r2, dropout3.forward(f, training, seed), y);
         return y;
@@ -112,7 +99,7 @@ public final class TransformerDecoderLayer implements AutoCloseable {
         if (packed == null) {
             packed = new PackedDecoderLayer(backend, prefix + "(fused)", c, selfAttn.numHeads());
         }
-        packed.pack(selfAttn, crossAttn, linear1, linear2, norm1, norm2, norm3);
+        packed.pack(selfAttn, crossAttn, ffn.linear1(), ffn.linear2(), norm1, norm2, norm3);
     }
 
     /**
@@ -152,19 +139,13 @@ public final class TransformerDecoderLayer implements AutoCloseable {
 
     /** dx = d/dx of the layer given dout (dx is overwritten, and must not be dout); dmemory += d/dmemory. */
     public void backward(Tensor dout, Tensor dx, Tensor dmemory) {
-        if (hidden == null) {
+        if (!forwarded) {
             throw new IllegalStateException("decoder layer: backward before forward");
         }
         int[] shape = dout.shape();
         // out = x2 + dropout3(FFN(norm3(x2)))
-        Tensor df = dropout3.backward(dout);
-        Tensor dg = dHidden.get(hidden.shape());
-        linear2.backward(df, dg, false);
-        Tensor dgd = dropout.backward(dg);
-        Tensor dh = dHidden2.zeros(hidden.shape());
-        Ops.geluBackward(hidden, dgd, dh);
         Tensor dn = dNorm.get(shape);
-        linear1.backward(dh, dn, false);
+        ffn.backward(dropout3.backward(dout), dn);
         dx.backend().copy(dout, dx);    // dx holds d/dx2: the residual path ...
         norm3.backward(dn, dx);         // ... plus the FFN branch
         // x2 = x1 + dropout2(cross_attn(norm2(x1), memory))
@@ -183,21 +164,16 @@ public final class TransformerDecoderLayer implements AutoCloseable {
     public void close() {
         selfAttn.close();
         crossAttn.close();
-        linear1.close();
-        linear2.close();
+        ffn.close();
         norm1.close();
         norm2.close();
         norm3.close();
         dropout1.close();
         dropout2.close();
-        dropout.close();
         dropout3.close();
         x1.close();
         x2.close();
         out.close();
-        gelu.close();
-        dHidden.close();
-        dHidden2.close();
         dNorm.close();
         if (packed != null) {
             packed.close();

@@ -19,46 +19,35 @@ import org.cotrain.tensor.Tensor;
  */
 public final class TransformerEncoderLayer implements AutoCloseable {
     private final MultiheadAttention selfAttn;
-    private final Linear linear1;
-    private final Linear linear2;
+    private final FeedForward ffn;
     private final LayerNorm norm1;
     private final LayerNorm norm2;
     private final Dropout dropout1;
-    private final Dropout dropout;
     private final Dropout dropout2;
 
     private final Buffer x1;
     private final Buffer out;
-    private final Buffer gelu;
-    private final Buffer dHidden;
-    private final Buffer dHidden2;
     private final Buffer dNorm;
 
-    private Tensor hidden;
+    private boolean forwarded;
 
     public TransformerEncoderLayer(Backend backend, String prefix, int nEmb, int nHead, float pDrop,
                                    DropoutSites sites) {
         this.selfAttn = new MultiheadAttention(backend, prefix + "self_attn", nEmb, nHead, pDrop, sites.next());
         this.dropout1 = new Dropout(backend, pDrop, sites.next());
-        this.linear1 = new Linear(backend, prefix + "linear1", nEmb, 4 * nEmb);
-        this.dropout = new Dropout(backend, pDrop, sites.next());
-        this.linear2 = new Linear(backend, prefix + "linear2", 4 * nEmb, nEmb);
+        this.ffn = new FeedForward(backend, prefix, nEmb, pDrop, sites);
         this.dropout2 = new Dropout(backend, pDrop, sites.next());
         this.norm1 = new LayerNorm(backend, prefix + "norm1", nEmb);
         this.norm2 = new LayerNorm(backend, prefix + "norm2", nEmb);
         this.x1 = new Buffer(backend);
         this.out = new Buffer(backend);
-        this.gelu = new Buffer(backend);
-        this.dHidden = new Buffer(backend);
-        this.dHidden2 = new Buffer(backend);
         this.dNorm = new Buffer(backend);
     }
 
     /** The state_dict order of torch's layer. */
     public List<Parameter> parameters() {
         List<Parameter> ps = new ArrayList<>(selfAttn.parameters());
-        ps.addAll(linear1.parameters());
-        ps.addAll(linear2.parameters());
+        ps.addAll(ffn.parameters());
         ps.addAll(norm1.parameters());
         ps.addAll(norm2.parameters());
         return ps;
@@ -70,10 +59,8 @@ public final class TransformerEncoderLayer implements AutoCloseable {
         Tensor sa = selfAttn.forward(norm1.forward(x), null, null, causal, training, seed);
         Tensor r1 = x1.get(shape);
         Ops.add(x, dropout1.forward(sa, training, seed), r1);
-        hidden = linear1.forward(norm2.forward(r1));
-        Tensor g = gelu.get(hidden.shape());
-        Ops.geluForward(hidden, g);
-        Tensor f = linear2.forward(dropout.forward(g, training, seed));
+        Tensor f = ffn.forward(norm2.forward(r1), training, seed);
+        forwarded = true;
         Tensor y = out.get(shape);
         Ops.add(r1, dropout2.forward(f, training, seed), y);
         return y;
@@ -81,18 +68,12 @@ public final class TransformerEncoderLayer implements AutoCloseable {
 
     /** dx = d/dx of the layer given dout (dx is overwritten, and must not be dout). */
     public void backward(Tensor dout, Tensor dx) {
-        if (hidden == null) {
+        if (!forwarded) {
             throw new IllegalStateException("encoder layer: backward before forward");
         }
         // out = x1 + dropout2(FFN(norm2(x1)))
-        Tensor df = dropout2.backward(dout);
-        Tensor dg = dHidden.get(hidden.shape());
-        linear2.backward(df, dg, false);
-        Tensor dgd = dropout.backward(dg);
-        Tensor dh = dHidden2.zeros(hidden.shape());
-        Ops.geluBackward(hidden, dgd, dh);
         Tensor dn = dNorm.get(dout.shape());
-        linear1.backward(dh, dn, false);
+        ffn.backward(dropout2.backward(dout), dn);
         dx.backend().copy(dout, dx);
         norm2.backward(dn, dx);         // dx holds d/dx1
         // x1 = x + dropout1(self_attn(norm1(x)))
@@ -103,18 +84,13 @@ public final class TransformerEncoderLayer implements AutoCloseable {
     @Override
     public void close() {
         selfAttn.close();
-        linear1.close();
-        linear2.close();
+        ffn.close();
         norm1.close();
         norm2.close();
         dropout1.close();
-        dropout.close();
         dropout2.close();
         x1.close();
         out.close();
-        gelu.close();
-        dHidden.close();
-        dHidden2.close();
         dNorm.close();
     }
 }
