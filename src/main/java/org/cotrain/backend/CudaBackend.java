@@ -3,20 +3,12 @@ package org.cotrain.backend;
 import static org.cotrain.nativelib.CudaKernels.*;
 import static org.cotrain.tensor.Backend.ptr;
 
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.bytedeco.cuda.cublas.cublasContext;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.cuda.cudnn.cudnnContext;
-import org.bytedeco.cuda.cudnn.cudnnConvolutionBwdDataAlgoPerf_t;
-import org.bytedeco.cuda.cudnn.cudnnConvolutionBwdFilterAlgoPerf_t;
-import org.bytedeco.cuda.cudnn.cudnnConvolutionFwdAlgoPerf_t;
-import org.bytedeco.cuda.cudnn.cudnnConvolutionStruct;
-import org.bytedeco.cuda.cudnn.cudnnFilterStruct;
-import org.bytedeco.cuda.cudnn.cudnnTensorStruct;
 import org.bytedeco.cuda.global.cublas;
 import org.bytedeco.cuda.global.cudnn;
 import org.bytedeco.javacpp.BytePointer;
@@ -26,7 +18,6 @@ import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
-import org.bytedeco.javacpp.SizeTPointer;
 import org.cotrain.nativelib.CudaKernels;
 import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.DType;
@@ -57,7 +48,7 @@ public final class CudaBackend implements Backend {
     private cublasContext cublasHandle; // created on first matmul: cuBLAS loads only when used
     private final FloatPointer alphaBeta = new FloatPointer(2); // host scalars for cuBLAS
     private cudnnContext cudnnHandle; // created on first convolution, like cuBLAS
-    private final Map<Conv2dDims, ConvPlan> convPlans = new HashMap<>();
+    private final Map<Conv2dDims, CudnnAlgorithms.Plan> convPlans = new HashMap<>();
     private Pointer convWorkspace; // device memory for cuDNN, grown to the largest algorithm's need
     private long convWorkspaceBytes;
     private final FloatPointer one = new FloatPointer(1f); // host scalars for cuDNN
@@ -228,7 +219,7 @@ public final class CudaBackend implements Backend {
         if (cublasHandle != null) {
             cublas.cublasDestroy_v2(cublasHandle);
         }
-        for (ConvPlan plan : convPlans.values()) {
+        for (CudnnAlgorithms.Plan plan : convPlans.values()) {
             plan.close();
         }
         convPlans.clear();
@@ -301,17 +292,12 @@ public final class CudaBackend implements Backend {
     // ---- convolution through cuDNN ---------------------------------------------------------------------------------
     //
     // Called from Java through the preset, as cuBLAS is: no native code of ours links cuDNN (this machine's build has
-    // no cuDNN headers, see cmake/CotrainCuda.cmake). Per shape (Conv2dDims) a ConvPlan holds the tensor, filter and
-    // convolution descriptors and, chosen on first use of each direction, the algorithm: the fastest that cudnnFind
-    // measures among the deterministic ones (no atomics: the same seed gives the same weights run to run) with FMA
-    // math (no TF32, as for cuBLAS, so that CUDA matches the CPU reference) and a workspace under
-    // CONV_WORKSPACE_LIMIT; cudnnGet..._v7's heuristic ranking when cudnnFind offers none. The workspace is one
-    // device buffer shared by every plan, grown to the largest need. Forward uses beta 0 (y is overwritten); the
+    // no cuDNN headers, see cmake/CotrainCuda.cmake). Per shape (Conv2dDims) a CudnnAlgorithms.Plan holds the
+    // tensor, filter and convolution descriptors and, chosen on first use of each direction, the algorithm
+    // (CudnnAlgorithms: the fastest deterministic FMA one within its workspace limit). The workspace is one device
+    // buffer shared by every plan, grown to the largest need. Forward uses beta 0 (y is overwritten); the
     // backward calls use beta 1, accumulating like every other backward op. The bias gradient is ct_sum_channels
     // (deterministic), the bias add cudnnAddTensor.
-
-    /** The most device memory a convolution algorithm may use as workspace. */
-    private static final long CONV_WORKSPACE_LIMIT = 512L << 20;
 
     private cudnnContext cudnn() {
         if (cudnnHandle == null) {
@@ -329,191 +315,17 @@ public final class CudaBackend implements Backend {
     }
 
     private static void checkCudnn(int status, String what) {
-        if (status != cudnn.CUDNN_STATUS_SUCCESS) {
-            BytePointer s = cudnn.cudnnGetErrorString(status);
-            throw new CudaException(what + " failed: " + (s == null ? "" : s.getString()) + " (cuDNN status " + status
-                    + ")");
-        }
+        CudnnAlgorithms.check(status, what);
     }
 
-    /** The descriptors of one convolution shape and its chosen algorithms (-1: not chosen yet). */
-    private static final class ConvPlan implements AutoCloseable {
-        final cudnnTensorStruct x = new cudnnTensorStruct();
-        final cudnnTensorStruct y = new cudnnTensorStruct();
-        final cudnnTensorStruct bias = new cudnnTensorStruct();
-        final cudnnFilterStruct w = new cudnnFilterStruct();
-        final cudnnConvolutionStruct conv = new cudnnConvolutionStruct();
-        int forwardAlgo = -1;
-        long forwardBytes;
-        int dataAlgo = -1;
-        long dataBytes;
-        int filterAlgo = -1;
-        long filterBytes;
-
-        ConvPlan(Conv2dDims d) {
-            int nchw = cudnn.CUDNN_TENSOR_NCHW;
-            int f32 = cudnn.CUDNN_DATA_FLOAT;
-            checkCudnn(cudnn.cudnnCreateTensorDescriptor(x), "cudnnCreateTensorDescriptor");
-            checkCudnn(cudnn.cudnnCreateTensorDescriptor(y), "cudnnCreateTensorDescriptor");
-            checkCudnn(cudnn.cudnnCreateTensorDescriptor(bias), "cudnnCreateTensorDescriptor");
-            checkCudnn(cudnn.cudnnCreateFilterDescriptor(w), "cudnnCreateFilterDescriptor");
-            checkCudnn(cudnn.cudnnCreateConvolutionDescriptor(conv), "cudnnCreateConvolutionDescriptor");
-            checkCudnn(cudnn.cudnnSetTensor4dDescriptor(x, nchw, f32, d.n(), d.ci(), d.h(), d.w()), "x descriptor");
-            checkCudnn(cudnn.cudnnSetTensor4dDescriptor(y, nchw, f32, d.n(), d.co(), d.ho(), d.wo()), "y descriptor");
-            checkCudnn(cudnn.cudnnSetTensor4dDescriptor(bias, nchw, f32, 1, d.co(), 1, 1), "bias descriptor");
-            checkCudnn(cudnn.cudnnSetFilter4dDescriptor(w, f32, nchw, d.co(), d.ci(), d.kh(), d.kw()),
-                    "filter descriptor");
-            checkCudnn(cudnn.cudnnSetConvolution2dDescriptor(conv, d.ph(), d.pw(), d.sh(), d.sw(), 1, 1,
-                    cudnn.CUDNN_CROSS_CORRELATION, f32), "convolution descriptor");
-            checkCudnn(cudnn.cudnnSetConvolutionMathType(conv, cudnn.CUDNN_FMA_MATH), "cudnnSetConvolutionMathType");
-        }
-
-        @Override
-        public void close() {
-            cudnn.cudnnDestroyTensorDescriptor(x);
-            cudnn.cudnnDestroyTensorDescriptor(y);
-            cudnn.cudnnDestroyTensorDescriptor(bias);
-            cudnn.cudnnDestroyFilterDescriptor(w);
-            cudnn.cudnnDestroyConvolutionDescriptor(conv);
-        }
-    }
-
-    /** One entry of cudnnFind/Get's ranking, with the fields the choice looks at. */
-    private record AlgoPerf(int algo, int status, int determinism, int mathType, long memory) {
-        boolean usable() {
-            return status == cudnn.CUDNN_STATUS_SUCCESS && determinism == cudnn.CUDNN_DETERMINISTIC
-                    && mathType != cudnn.CUDNN_TENSOR_OP_MATH
-                    && mathType != cudnn.CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION && memory <= CONV_WORKSPACE_LIMIT;
-        }
-    }
-
-    /** The first usable entry of cudnnFind's ranking (fastest first), else of cudnnGet_v7's; -1 if none. */
-    private static int choose(List<AlgoPerf> found, List<AlgoPerf> heuristic) {
-        for (List<AlgoPerf> ranking : List.of(found, heuristic)) {
-            for (AlgoPerf p : ranking) {
-                if (p.usable()) {
-                    return p.algo();
-                }
-            }
-        }
-        return -1;
-    }
-
-    private ConvPlan convPlan(Conv2dDims d) {
-        ConvPlan plan = convPlans.get(d);
+    private CudnnAlgorithms.Plan convPlan(Conv2dDims d) {
+        CudnnAlgorithms.Plan plan = convPlans.get(d);
         if (plan == null) {
             cudnn(); // loads cuDNN before its descriptor functions are called
-            plan = new ConvPlan(d);
+            plan = new CudnnAlgorithms.Plan(d);
             convPlans.put(d, plan);
         }
         return plan;
-    }
-
-    private static CudaException noAlgorithm(String direction, Conv2dDims d) {
-        return new CudaException("cuDNN offers no deterministic FMA " + direction + " algorithm within "
-                + (CONV_WORKSPACE_LIMIT >> 20) + " MiB of workspace for " + d);
-    }
-
-    private void chooseForward(ConvPlan p, Conv2dDims d) {
-        cudnnContext h = cudnn();
-        try (IntPointer max = new IntPointer(1); IntPointer returned = new IntPointer(1)) {
-            checkCudnn(cudnn.cudnnGetConvolutionForwardAlgorithmMaxCount(h, max), "algorithm count");
-            List<AlgoPerf> found = new ArrayList<>();
-            List<AlgoPerf> heuristic = new ArrayList<>();
-            try (cudnnConvolutionFwdAlgoPerf_t perf = new cudnnConvolutionFwdAlgoPerf_t(max.get())) {
-                if (cudnn.cudnnFindConvolutionForwardAlgorithm(h, p.x, p.w, p.conv, p.y, max.get(), returned, perf)
-                        == cudnn.CUDNN_STATUS_SUCCESS) {
-                    for (int i = 0; i < returned.get(); i++) {
-                        cudnnConvolutionFwdAlgoPerf_t e = perf.getPointer(i);
-                        found.add(new AlgoPerf(e.algo(), e.status(), e.determinism(), e.mathType(), e.memory()));
-                    }
-                }
-                checkCudnn(cudnn.cudnnGetConvolutionForwardAlgorithm_v7(h, p.x, p.w, p.conv, p.y, max.get(),
-                        returned, perf), "cudnnGetConvolutionForwardAlgorithm_v7");
-                for (int i = 0; i < returned.get(); i++) {
-                    cudnnConvolutionFwdAlgoPerf_t e = perf.getPointer(i);
-                    heuristic.add(new AlgoPerf(e.algo(), e.status(), e.determinism(), e.mathType(), e.memory()));
-                }
-            }
-            int algo = choose(found, heuristic);
-            if (algo < 0) {
-                throw noAlgorithm("forward", d);
-            }
-            try (SizeTPointer bytes = new SizeTPointer(1)) {
-                checkCudnn(cudnn.cudnnGetConvolutionForwardWorkspaceSize(h, p.x, p.w, p.conv, p.y, algo, bytes),
-                        "cudnnGetConvolutionForwardWorkspaceSize");
-                p.forwardBytes = bytes.get();
-            }
-            p.forwardAlgo = algo;
-        }
-    }
-
-    private void chooseBackwardData(ConvPlan p, Conv2dDims d) {
-        cudnnContext h = cudnn();
-        try (IntPointer max = new IntPointer(1); IntPointer returned = new IntPointer(1)) {
-            checkCudnn(cudnn.cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, max), "algorithm count");
-            List<AlgoPerf> found = new ArrayList<>();
-            List<AlgoPerf> heuristic = new ArrayList<>();
-            try (cudnnConvolutionBwdDataAlgoPerf_t perf = new cudnnConvolutionBwdDataAlgoPerf_t(max.get())) {
-                if (cudnn.cudnnFindConvolutionBackwardDataAlgorithm(h, p.w, p.y, p.conv, p.x, max.get(), returned,
-                        perf) == cudnn.CUDNN_STATUS_SUCCESS) {
-                    for (int i = 0; i < returned.get(); i++) {
-                        cudnnConvolutionBwdDataAlgoPerf_t e = perf.getPointer(i);
-                        found.add(new AlgoPerf(e.algo(), e.status(), e.determinism(), e.mathType(), e.memory()));
-                    }
-                }
-                checkCudnn(cudnn.cudnnGetConvolutionBackwardDataAlgorithm_v7(h, p.w, p.y, p.conv, p.x, max.get(),
-                        returned, perf), "cudnnGetConvolutionBackwardDataAlgorithm_v7");
-                for (int i = 0; i < returned.get(); i++) {
-                    cudnnConvolutionBwdDataAlgoPerf_t e = perf.getPointer(i);
-                    heuristic.add(new AlgoPerf(e.algo(), e.status(), e.determinism(), e.mathType(), e.memory()));
-                }
-            }
-            int algo = choose(found, heuristic);
-            if (algo < 0) {
-                throw noAlgorithm("backward-data", d);
-            }
-            try (SizeTPointer bytes = new SizeTPointer(1)) {
-                checkCudnn(cudnn.cudnnGetConvolutionBackwardDataWorkspaceSize(h, p.w, p.y, p.conv, p.x, algo, bytes),
-                        "cudnnGetConvolutionBackwardDataWorkspaceSize");
-                p.dataBytes = bytes.get();
-            }
-            p.dataAlgo = algo;
-        }
-    }
-
-    private void chooseBackwardFilter(ConvPlan p, Conv2dDims d) {
-        cudnnContext h = cudnn();
-        try (IntPointer max = new IntPointer(1); IntPointer returned = new IntPointer(1)) {
-            checkCudnn(cudnn.cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, max), "algorithm count");
-            List<AlgoPerf> found = new ArrayList<>();
-            List<AlgoPerf> heuristic = new ArrayList<>();
-            try (cudnnConvolutionBwdFilterAlgoPerf_t perf = new cudnnConvolutionBwdFilterAlgoPerf_t(max.get())) {
-                if (cudnn.cudnnFindConvolutionBackwardFilterAlgorithm(h, p.x, p.y, p.conv, p.w, max.get(), returned,
-                        perf) == cudnn.CUDNN_STATUS_SUCCESS) {
-                    for (int i = 0; i < returned.get(); i++) {
-                        cudnnConvolutionBwdFilterAlgoPerf_t e = perf.getPointer(i);
-                        found.add(new AlgoPerf(e.algo(), e.status(), e.determinism(), e.mathType(), e.memory()));
-                    }
-                }
-                checkCudnn(cudnn.cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, p.x, p.y, p.conv, p.w, max.get(),
-                        returned, perf), "cudnnGetConvolutionBackwardFilterAlgorithm_v7");
-                for (int i = 0; i < returned.get(); i++) {
-                    cudnnConvolutionBwdFilterAlgoPerf_t e = perf.getPointer(i);
-                    heuristic.add(new AlgoPerf(e.algo(), e.status(), e.determinism(), e.mathType(), e.memory()));
-                }
-            }
-            int algo = choose(found, heuristic);
-            if (algo < 0) {
-                throw noAlgorithm("backward-filter", d);
-            }
-            try (SizeTPointer bytes = new SizeTPointer(1)) {
-                checkCudnn(cudnn.cudnnGetConvolutionBackwardFilterWorkspaceSize(h, p.x, p.y, p.conv, p.w, algo,
-                        bytes), "cudnnGetConvolutionBackwardFilterWorkspaceSize");
-                p.filterBytes = bytes.get();
-            }
-            p.filterAlgo = algo;
-        }
     }
 
     /** The shared workspace, at least bytes large (null for 0). Growing it waits for queued work that may use it. */
@@ -542,9 +354,9 @@ public final class CudaBackend implements Backend {
         if (d.n() == 0) { // Ops guarantees every other dimension is positive
             return;
         }
-        ConvPlan p = convPlan(d);
+        CudnnAlgorithms.Plan p = convPlan(d);
         if (p.forwardAlgo < 0) {
-            chooseForward(p, d);
+            CudnnAlgorithms.chooseForward(cudnn(), p, d);
         }
         Pointer ws = convWorkspace(p.forwardBytes);
         checkCudnn(cudnn.cudnnConvolutionForward(cudnn(), one, p.x, x.data(), p.w, weight.data(), p.conv, p.forwardAlgo,
@@ -559,9 +371,9 @@ public final class CudaBackend implements Backend {
         if (d.n() == 0) {
             return;
         }
-        ConvPlan p = convPlan(d);
+        CudnnAlgorithms.Plan p = convPlan(d);
         if (p.dataAlgo < 0) {
-            chooseBackwardData(p, d);
+            CudnnAlgorithms.chooseBackwardData(cudnn(), p, d);
         }
         Pointer ws = convWorkspace(p.dataBytes);
         checkCudnn(cudnn.cudnnConvolutionBackwardData(cudnn(), one, p.w, weight.data(), p.y, dy.data(), p.conv,
@@ -577,9 +389,9 @@ public final class CudaBackend implements Backend {
             check(ct_sum_channels_cuda(dy.data(), dbias.data(), d.n(), d.co(), (long) d.ho() * d.wo(), stream),
                     "conv2d bias gradient");
         }
-        ConvPlan p = convPlan(d);
+        CudnnAlgorithms.Plan p = convPlan(d);
         if (p.filterAlgo < 0) {
-            chooseBackwardFilter(p, d);
+            CudnnAlgorithms.chooseBackwardFilter(cudnn(), p, d);
         }
         Pointer ws = convWorkspace(p.filterBytes);
         checkCudnn(cudnn.cudnnConvolutionBackwardFilter(cudnn(), one, p.x, x.data(), p.y, dy.data(), p.conv,
