@@ -1,5 +1,8 @@
 package org.cotrain.benchmarks;
 
+import static org.cotrain.benchmarks.Work.F;
+
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.cotrain.ops.Ops;
 import org.cotrain.tensor.Tensor;
@@ -104,5 +107,39 @@ public class AttentionBenchmarks extends KernelState {
         Ops.attentionBackward(dout, q, k, v, mask, out, lse, dq, dk, dv, scale, causal, pDrop, SEED, 0);
         be.synchronize();
         return dq;
+    }
+
+    /**
+     * Attention, per (batch, head), with Tq queries and Tk keys of size HS, counted dense (the causal mask would let
+     * a kernel skip up to half of the self-attention products; the count stays the dense one, as FlashAttention's).
+     * Forward: S = Q K^T (2 Tq Tk HS) and O = P V (2 Tq Tk HS): 4 B NH Tq Tk HS; the softmax, O(Tq Tk), is
+     * negligible beside that. Bytes: q, k, v read, out and lse written, the (Tq, Tk) mask read once.
+     * Backward: S = Q K^T recomputed, dV += P^T dO, dP = dO V^T, dQ += dS K, dK += dS^T Q: 10 B NH Tq Tk HS.
+     * Bytes: dout, q, out, k, v, lse and the mask read, dq, dk, dv read and written.
+     *
+     * @param method "forward" or "backward"
+     * @param params the JMH parameters of the run (attn, pDrop, ...)
+     */
+    static Work.Amount work(String method, Map<String, String> params) {
+        if (!method.equals("forward") && !method.equals("backward")) {
+            throw Work.noNapkinMath("AttentionBenchmarks." + method);
+        }
+        String attn = params.get("attn");
+        int[] d = DpSizes.attention(attn);
+        double bh = (double) d[0] * d[1];
+        double tq = d[2];
+        double tk = d[3];
+        double hs = d[4];
+        boolean self = attn.equals("self");
+        double maskBytes = self ? 0 : F * tq * tk;
+        String shape = String.format("%s: q (%d, %d, %d, %d), k/v (%d, %d, %d, %d), %s, p_drop %s", attn, d[0], d[1],
+                d[2], d[4], d[0], d[1], d[3], d[4], self ? "causal" : "DP cross mask", params.get("pDrop"));
+        if (method.equals("forward")) {
+            return new Work.Amount(shape, 4 * bh * tq * tk * hs,
+                    F * bh * (2 * tq * hs + 2 * tk * hs + tq) + maskBytes,
+                    "flops = 4 B NH Tq Tk HS; bytes = 4 (B NH (2 Tq HS + 2 Tk HS + Tq) + mask)");
+        }
+        return new Work.Amount(shape, 10 * bh * tq * tk * hs, F * bh * (5 * tq * hs + 6 * tk * hs + tq) + maskBytes,
+                "flops = 10 B NH Tq Tk HS; bytes = 4 (B NH (5 Tq HS + 6 Tk HS + Tq) + mask)");
     }
 }

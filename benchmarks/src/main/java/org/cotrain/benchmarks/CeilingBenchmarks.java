@@ -1,5 +1,8 @@
 package org.cotrain.benchmarks;
 
+import static org.cotrain.benchmarks.Work.F;
+
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.cotrain.ops.Ops;
 import org.cotrain.tensor.Tensor;
@@ -105,5 +108,40 @@ public class CeilingBenchmarks {
         Ops.matmul(s.a, false, s.b, false, null, s.c);
         s.be.synchronize();
         return s.c;
+    }
+
+    /**
+     * The napkin math of a ceiling (see {@link Work}): noop does no work; copy reads the source and writes the
+     * destination, 256 MiB each; triad (out = a + 0.5 b) reads two and writes one, a multiply and an add an element;
+     * sgemm (n, n) x (n, n) computes n^2 dot products of length n (n multiplies, n adds each).
+     *
+     * @param method the benchmark method, e.g. "sgemm"
+     * @param params the JMH parameters of the run (square, ...)
+     */
+    static Work.Amount work(String method, Map<String, String> params) {
+        switch (method) {
+            case "noop":
+                return new Work.Amount("empty native call / kernel launch, + synchronize", 0, 0, "none");
+            case "copy": {
+                // Read the source and write the destination, 256 MiB each.
+                double n = DpSizes.COPY_ELEMENTS;
+                return new Work.Amount("backend.copy, 256 MiB", 0, 2 * F * n,
+                        "bytes = 2 * 4 * n (read src, write dst)");
+            }
+            case "triad": {
+                // out = a + 0.5 b: two reads and a write per element; one multiply and one add.
+                double n = DpSizes.COPY_ELEMENTS;
+                return new Work.Amount("Ops.axpby, 3 x 256 MiB", 2 * n, 3 * F * n,
+                        "flops = 2n; bytes = 3 * 4 * n (read a, b; write out)");
+            }
+            case "sgemm": {
+                // (n, n) x (n, n): n^2 outputs, each a dot product of length n (n multiplies, n adds).
+                double n = Integer.parseInt(params.get("square"));
+                return new Work.Amount("sgemm " + (int) n + "^3", 2 * n * n * n, 3 * F * n * n,
+                        "flops = 2 n^3; bytes = 3 * 4 * n^2 (read A, B; write C)");
+            }
+            default:
+                throw Work.noNapkinMath("CeilingBenchmarks." + method);
+        }
     }
 }

@@ -1,6 +1,9 @@
 package org.cotrain.benchmarks;
 
+import static org.cotrain.benchmarks.Work.F;
+
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.cotrain.backend.CpuBackend;
 import org.cotrain.backend.CpuBackend.ConvStrategy;
@@ -103,5 +106,43 @@ public class ConvBenchmarks extends KernelState {
         Ops.conv2dBackwardWeight(dy, x, dw, db, stride, padding);
         be.synchronize();
         return dw;
+    }
+
+    /**
+     * A convolution {N, CI, H, W, CO, K, S, P} (DpSizes.conv) as the GEMM it is: M = CO, N = N Ho Wo, K = CI K K, so
+     * 2 N CO Ho Wo CI K K FLOPs in each of the three directions (the bias add and the bias gradient, N CO Ho Wo, are
+     * negligible). Bytes: forward reads x and w and writes y; backwardData reads dy and w and reads and writes dx;
+     * backwardWeight reads dy and x and reads and writes dw. im2col's own traffic (K times the input, the price of
+     * using a GEMM) is not counted: it is what an implementation adds, not what the op needs.
+     *
+     * @param method "forward", "backwardData" or "backwardWeight"
+     * @param params the JMH parameters of the run (layer, strategy, ...)
+     */
+    static Work.Amount work(String method, Map<String, String> params) {
+        if (!method.equals("forward") && !method.equals("backwardData") && !method.equals("backwardWeight")) {
+            throw Work.noNapkinMath("ConvBenchmarks." + method);
+        }
+        String layer = params.get("layer");
+        String strategy = params.getOrDefault("strategy", "auto");
+        int[] d = DpSizes.conv(layer);
+        int ho = (d[2] + 2 * d[7] - d[5]) / d[6] + 1;
+        int wo = (d[3] + 2 * d[7] - d[5]) / d[6] + 1;
+        double x = (double) d[0] * d[1] * d[2] * d[3];
+        double w = (double) d[4] * d[1] * d[5] * d[5];
+        double y = (double) d[0] * d[4] * ho * wo;
+        double flops = 2.0 * y * d[1] * d[5] * d[5];
+        String shape = String.format("%s, %s: x (%d, %d, %d, %d) * w (%d, %d, %d, %d) /%d -> %dx%d", layer, strategy,
+                d[0], d[1], d[2], d[3], d[4], d[1], d[5], d[5], d[6], ho, wo);
+        switch (method) {
+            case "forward":
+                return new Work.Amount(shape, flops, F * (x + w + y),
+                        "flops = 2 N CO Ho Wo CI K^2; bytes = 4 (x + w + y)");
+            case "backwardData":
+                return new Work.Amount(shape, flops, F * (y + w + 2 * x),
+                        "flops = 2 N CO Ho Wo CI K^2; bytes = 4 (dy + w + 2 dx)");
+            default:
+                return new Work.Amount(shape, flops, F * (y + x + 2 * w),
+                        "flops = 2 N CO Ho Wo CI K^2; bytes = 4 (dy + x + 2 dw)");
+        }
     }
 }

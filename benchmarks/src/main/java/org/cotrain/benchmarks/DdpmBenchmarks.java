@@ -1,5 +1,8 @@
 package org.cotrain.benchmarks;
 
+import static org.cotrain.benchmarks.Work.F;
+
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.cotrain.ops.Ops;
 import org.cotrain.ops.Prediction;
@@ -97,5 +100,38 @@ public class DdpmBenchmarks extends KernelState {
         Ops.ddimStep(eps, xt, t, prevTDdim, abar, 1f, 0f, Prediction.EPSILON, true, 1f, false, null, SEED, 0, out);
         be.synchronize();
         return out;
+    }
+
+    /**
+     * The DDPM kernels over B chains of N elements (the per-chain coefficients, a few sqrt and divides per chain, are
+     * negligible; so is the gather from the 100-entry abar table).
+     * addNoise: xt = sqrt(abar) x0 + sqrt(1 - abar) eps: 3 FLOPs an element; x0, eps read, xt written, t read.
+     * ddpmStep: x0 from xt and the model output (2), clip (2), the mean (3), + sigma z (2): about 9 FLOPs an
+     * element, not counting the Philox normal draw of z (integer rounds, a log, a sqrt and a cosine: on the CPU it
+     * costs more than the rest); model, xt read, out written, t and prev_t read.
+     * ddimStep with eta = 0: x0 (2), clip (2), sqrt(a_p) x0 + c eps (3): about 7 FLOPs; no noise drawn; same bytes.
+     *
+     * @param method "addNoise", "ddpmStep" or "ddimStep"
+     * @param params the JMH parameters of the run (shape, ...)
+     */
+    static Work.Amount work(String method, Map<String, String> params) {
+        if (!method.equals("addNoise") && !method.equals("ddpmStep") && !method.equals("ddimStep")) {
+            throw Work.noNapkinMath("DdpmBenchmarks." + method);
+        }
+        String shapeSpec = params.get("shape");
+        int[] d = DpSizes.dims(shapeSpec);
+        double b = d[0];
+        double n = DpSizes.product(d);
+        String shape = "x (" + shapeSpec.replace("x", ", ") + ")";
+        switch (method) {
+            case "addNoise":
+                return new Work.Amount(shape, 3 * n, F * (3 * n + b), "flops = 3 B N; bytes = 4 (3 B N + B)");
+            case "ddpmStep":
+                return new Work.Amount(shape + ", Philox noise", 9 * n, F * (3 * n + 2 * b),
+                        "flops ~ 9 B N (+ Philox normals); bytes = 4 (3 B N + 2 B)");
+            default:
+                return new Work.Amount(shape + ", eta 0", 7 * n, F * (3 * n + 2 * b),
+                        "flops ~ 7 B N; bytes = 4 (3 B N + 2 B)");
+        }
     }
 }

@@ -1,5 +1,8 @@
 package org.cotrain.benchmarks;
 
+import static org.cotrain.benchmarks.Work.F;
+
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.cotrain.ops.Ops;
 import org.cotrain.tensor.Tensor;
@@ -74,5 +77,27 @@ public class GroupNormBenchmarks extends KernelState {
         Ops.groupNormBackward(dy, x, weight, mean, rstd, dx, dweight, dbias, groups);
         be.synchronize();
         return dx;
+    }
+
+    /**
+     * GroupNorm over n = N C H W elements. Forward per element: the sum (1), the squared deviation (3), the
+     * normalisation and affine (3): ~7 n; bytes: x read, y written (mean, rstd and the affine are negligible).
+     * Backward per element: xhat (2), g = dy w (1), the two group sums (3), dx (5), and the per-channel sums for
+     * dweight and dbias with xhat recomputed (5): ~16 n; bytes: dy and x read, dx read and written.
+     *
+     * @param method "forward" or "backward"
+     * @param params the JMH parameters of the run (site, ...)
+     */
+    static Work.Amount work(String method, Map<String, String> params) {
+        if (!method.equals("forward") && !method.equals("backward")) {
+            throw Work.noNapkinMath("GroupNormBenchmarks." + method);
+        }
+        int[] d = DpSizes.groupNorm(params.get("site"));
+        double n = DpSizes.product(d);
+        String shape = String.format("x (%d, %d, %d, %d), %d groups", d[0], d[1], d[2], d[3], d[1] / 16);
+        if (method.equals("forward")) {
+            return new Work.Amount(shape, 7 * n, F * 2 * n, "flops ~ 7 n; bytes = 4 (x + y)");
+        }
+        return new Work.Amount(shape, 16 * n, F * 4 * n, "flops ~ 16 n; bytes = 4 (dy + x + 2 dx)");
     }
 }

@@ -1,5 +1,8 @@
 package org.cotrain.benchmarks;
 
+import static org.cotrain.benchmarks.Work.F;
+
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.cotrain.ops.Ops;
@@ -105,5 +108,53 @@ public class ImageOpsBenchmarks extends KernelState {
         Ops.reluForward(sum, joined);
         be.synchronize();
         return joined;
+    }
+
+    /**
+     * cropToFloat: per output element a divide, a multiply and a subtract (3); bytes: the cropped uint8 pixels read
+     * (1 byte each) and the floats written (4). maxPool: 9 comparisons per output (3x3 windows); forward bytes: x
+     * read, y and argmax written; backward: dy and argmax read, dx read and written. addRelu over n elements: fused,
+     * an add and a max (2 n) reading a and b and writing y (12 n bytes); unfused, the same FLOPs but the sum written
+     * and read back (20 n bytes).
+     *
+     * @param method "cropToFloat", "maxPoolForward", "maxPoolBackward", "addReluFused" or "addReluUnfused"
+     * @param params the JMH parameters of the run (none used)
+     */
+    static Work.Amount work(String method, Map<String, String> params) {
+        switch (method) {
+            case "cropToFloat": {
+                double n = (double) DpSizes.IMAGE_BATCH * 3 * DpSizes.CROP * DpSizes.CROP;
+                String shape = String.format("uint8 (%d, %d, %d, 3) -> (%d, 3, %d, %d), random offsets",
+                        DpSizes.IMAGE_BATCH, DpSizes.IMAGE_SIZE, DpSizes.IMAGE_SIZE, DpSizes.IMAGE_BATCH,
+                        DpSizes.CROP, DpSizes.CROP);
+                return new Work.Amount(shape, 3 * n, 5 * n,
+                        "flops = 3 n; bytes = n (uint8 read) + 4 n (float written)");
+            }
+            case "maxPoolForward":
+            case "maxPoolBackward": {
+                int[] p = DpSizes.maxPool();
+                double in = DpSizes.product(p);
+                double out = in / 4;
+                String shape = String.format("x (%d, %d, %d, %d), 3x3 / 2, padding 1", p[0], p[1], p[2], p[3]);
+                if (method.equals("maxPoolForward")) {
+                    return new Work.Amount(shape, 9 * out, F * (in + 2 * out),
+                            "flops = 9 out; bytes = 4 (in + 2 out)");
+                }
+                return new Work.Amount(shape, out, F * (2 * out + 2 * in), "flops = out; bytes = 4 (2 out + 2 in)");
+            }
+            case "addReluFused":
+            case "addReluUnfused": {
+                int[] r = DpSizes.residual();
+                double n = DpSizes.product(r);
+                String shape = String.format("a, b (%d, %d, %d, %d)", r[0], r[1], r[2], r[3]);
+                if (method.equals("addReluFused")) {
+                    return new Work.Amount(shape, 2 * n, F * 3 * n, "flops = 2 n; bytes = 4 (a + b + y)");
+                }
+                return new Work.Amount(shape + ", add then relu", 2 * n, F * 5 * n,
+                        "flops = 2 n; bytes = 4 (a + b + sum, then sum + y)");
+            }
+            default:
+                throw Work.noNapkinMath("ImageOpsBenchmarks." + method);
+        }
     }
 }

@@ -46,7 +46,7 @@ public final class KernelReport {
     /** The order of the report's rows (JMH's own is alphabetical); parameters keep JMH's order within a benchmark. */
     private static final List<String> ORDER = List.of("CeilingBenchmarks.noop", "CeilingBenchmarks.copy",
             "CeilingBenchmarks.triad", "CeilingBenchmarks.sgemm", "MatmulBenchmarks.linear", "MatmulBenchmarks.packed",
-            "DecoderLayerBenchmarks.fused", "DecoderLayerBenchmarks.composed",
+            "DecoderInferenceBenchmarks.fused", "DecoderInferenceBenchmarks.composed",
             "AttentionBenchmarks.forward", "AttentionBenchmarks.backward", "SpatialSoftmaxBenchmarks.forward",
             "SpatialSoftmaxBenchmarks.backward", "DdpmBenchmarks.addNoise", "DdpmBenchmarks.ddpmStep",
             "DdpmBenchmarks.ddimStep", "ConvBenchmarks.forward", "ConvBenchmarks.backwardData",

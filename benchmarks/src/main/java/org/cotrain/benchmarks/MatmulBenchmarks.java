@@ -1,5 +1,8 @@
 package org.cotrain.benchmarks;
 
+import static org.cotrain.benchmarks.Work.F;
+
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.cotrain.ops.Ops;
 import org.cotrain.tensor.Tensor;
@@ -73,5 +76,28 @@ public class MatmulBenchmarks extends KernelState {
         Ops.packedLinear(x, packed, w.dim(0), bias, y);
         be.synchronize();
         return y;
+    }
+
+    /**
+     * The napkin math of linear and packed (see {@link Work}): y (M, N) = x (M, K) W^T with W (N, K), M N dot
+     * products of length K: 2 M N K FLOPs; x and W read, y written.
+     *
+     * @param method "linear" or "packed"
+     * @param params the JMH parameters of the run (gemm, ...)
+     */
+    static Work.Amount work(String method, Map<String, String> params) {
+        switch (method) {
+            case "linear":
+            case "packed": {
+                int[] d = DpSizes.gemm(params.get("gemm"));
+                double m = d[0];
+                double k = d[1];
+                double n = d[2];
+                return new Work.Amount(String.format("(%d, %d) x (%d, %d)", d[0], d[1], d[1], d[2]), 2 * m * n * k,
+                        F * (m * k + n * k + m * n), "flops = 2 M N K; bytes = 4 (M K + N K + M N)");
+            }
+            default:
+                throw Work.noNapkinMath("MatmulBenchmarks." + method);
+        }
     }
 }

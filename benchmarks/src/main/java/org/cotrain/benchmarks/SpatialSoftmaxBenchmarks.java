@@ -1,5 +1,8 @@
 package org.cotrain.benchmarks;
 
+import static org.cotrain.benchmarks.Work.F;
+
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.cotrain.ops.Ops;
 import org.cotrain.tensor.Tensor;
@@ -61,5 +64,31 @@ public class SpatialSoftmaxBenchmarks extends KernelState {
         Ops.spatialSoftmaxBackward(x, out, dout, dx, 1f);
         be.synchronize();
         return dx;
+    }
+
+    /**
+     * Spatial softmax over n = B K maps of S = H W positions.
+     * Forward, per position: max (1), x / T - max (2), exp (1), the sum (1), and the two expectations P gx, P gy
+     * (2 multiply-adds, 4): about 9 S n FLOPs. Bytes: x read, out (n, 2) written.
+     * Backward, per position: P recomputed (max, scale, exp, sum: 5, plus 1 to normalise), the two centred grid
+     * terms and their weights (6) and the accumulate (2): about 14 S n. Bytes: x read, out and dout (n, 2) read,
+     * dx read and written.
+     *
+     * @param method "forward" or "backward"
+     * @param params the JMH parameters of the run (map, ...)
+     */
+    static Work.Amount work(String method, Map<String, String> params) {
+        if (!method.equals("forward") && !method.equals("backward")) {
+            throw Work.noNapkinMath("SpatialSoftmaxBenchmarks." + method);
+        }
+        int map = Integer.parseInt(params.get("map"));
+        double n = (double) DpSizes.BATCH * DpSizes.KEYPOINTS;
+        double s = (double) map * map;
+        String shape = String.format("x (%d, %d, %d, %d)", DpSizes.BATCH, DpSizes.KEYPOINTS, map, map);
+        if (method.equals("forward")) {
+            return new Work.Amount(shape, 9 * s * n, F * (s * n + 2 * n), "flops ~ 9 n H W; bytes = 4 (n H W + 2 n)");
+        }
+        return new Work.Amount(shape, 14 * s * n, F * (3 * s * n + 4 * n),
+                "flops ~ 14 n H W; bytes = 4 (3 n H W + 4 n)");
     }
 }

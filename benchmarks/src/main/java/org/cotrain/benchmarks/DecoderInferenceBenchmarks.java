@@ -1,5 +1,8 @@
 package org.cotrain.benchmarks;
 
+import static org.cotrain.benchmarks.Work.F;
+
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.cotrain.nn.DropoutSites;
 import org.cotrain.nn.TransformerDecoderLayer;
@@ -32,7 +35,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(1)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-public class DecoderLayerBenchmarks extends KernelState {
+public class DecoderInferenceBenchmarks extends KernelState {
 
     @Param({"1", "4"})
     public int batch;
@@ -86,5 +89,35 @@ public class DecoderLayerBenchmarks extends KernelState {
         Tensor y = layer.forward(x, memory, true, mask, false, 0L);
         be.synchronize();
         return y;
+    }
+
+    /**
+     * One DP-T decoder layer's evaluation forward (C 256, 4 heads, T 16 action tokens, S 3 condition tokens) at
+     * batch B, the same work for fused and composed. FLOPs: the products, 2 per multiply-add: per action token 3C^2
+     * (q, k, v) + C^2 (self out) + C^2 (cross q) + C^2 (cross out) + 8 C^2 (FFN) = 14 C^2, per condition token 2 C^2
+     * (cross k, v); attention 4 T T HS + 4 T S HS per (b, head); norms and GELU are left out. Bytes: the weights read
+     * once (16 C^2 + 13 C floats), x read and written, the memory read.
+     *
+     * @param method "fused" or "composed"
+     * @param params the JMH parameters of the run (batch, ...)
+     */
+    static Work.Amount work(String method, Map<String, String> params) {
+        switch (method) {
+            case "fused":
+            case "composed": {
+                int b = Integer.parseInt(params.get("batch"));
+                double c = DpSizes.WIDTH;
+                double t = DpSizes.ACTION_TOKENS;
+                double s = DpSizes.COND_TOKENS;
+                double hs = c / DpSizes.HEADS;
+                double flops = 2 * b * (14 * c * c * t + 2 * c * c * s) + 4 * b * DpSizes.HEADS * (t * t + t * s) * hs;
+                double bytes = F * (16 * c * c + 13 * c + 2 * b * t * c + b * s * c);
+                return new Work.Amount(String.format("x (%d, %d, %d), memory (%d, %d, %d)", b, (int) t, (int) c, b,
+                        (int) s, (int) c), flops, bytes, "flops = 2 B (14 C^2 T + 2 C^2 S) + 4 B NH (T^2 + T S) HS; "
+                        + "bytes = 4 (16 C^2 + 13 C + 2 B T C + B S C)");
+            }
+            default:
+                throw Work.noNapkinMath("DecoderInferenceBenchmarks." + method);
+        }
     }
 }
