@@ -1,9 +1,13 @@
 package org.cotrain.benchmarks;
 
+import org.cotrain.diffusion.BetaSchedule;
+import org.cotrain.diffusion.NoiseSchedule;
+
 /**
  * The sizes the benchmarks run at: those of the Diffusion Policy transformer (DP-T) in training, those of DP's image
- * encoder (ResNet18 with GroupNorm on 84x84 crops of 96x96 frames, batch 64), and the parsing of the size parameters. The benchmarks and the napkin math ({@link Work}) both read their shapes from here, so the
- * two cannot drift apart.
+ * encoder (ResNet18 with GroupNorm on 84x84 crops of 96x96 frames, batch 64), and the parsing of the size
+ * parameters. The benchmarks and their napkin math ({@link Work}) both read their shapes from here, so the two cannot
+ * drift apart.
  */
 final class DpSizes {
     private DpSizes() {}
@@ -161,22 +165,11 @@ final class DpSizes {
     }
 
     /**
-     * alphas_cumprod of the squaredcos_cap_v2 schedule that Diffusion Policy trains with:
-     * abar(tau) = cos^2(((tau + 0.008) / 1.008) pi / 2), beta_i = min(1 - abar((i + 1) / N) / abar(i / N), 0.999).
+     * alphas_cumprod of the squaredcos_cap_v2 schedule that Diffusion Policy trains with, as the engine computes it
+     * ({@link NoiseSchedule}: diffusers' float32 tables). beta_start and beta_end, DP's 1e-4 and 0.02, are not used by
+     * this schedule.
      */
     static float[] squaredCosAbar(int steps) {
-        float[] abar = new float[steps];
-        double prod = 1;
-        for (int i = 0; i < steps; i++) {
-            double beta = Math.min(1 - cosSquared((i + 1.0) / steps) / cosSquared((double) i / steps), 0.999);
-            prod *= 1 - beta;
-            abar[i] = (float) prod;
-        }
-        return abar;
-    }
-
-    private static double cosSquared(double tau) {
-        double c = Math.cos((tau + 0.008) / 1.008 * Math.PI / 2);
-        return c * c;
+        return NoiseSchedule.create(BetaSchedule.SQUAREDCOS_CAP_V2, steps, 1e-4, 0.02).alphasCumprod();
     }
 }
