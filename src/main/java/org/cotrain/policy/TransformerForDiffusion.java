@@ -111,13 +111,7 @@ public final class TransformerForDiffusion implements Denoiser, AutoCloseable {
     private boolean hasCond;
     private Tensor lastSampleGrad;
     private Tensor lastCondGrad;
-    // a sampling session (beginSampling): the decoder layers' fused forward and what it computes ahead
-    private boolean fusedDecoder;
-    private float[] sessionTimesteps;  // the session's steps, when the step and condition tokens are hoisted; else null
-    private Tensor[] stepKv;           // per decoder layer (N, 1, 2C): the step token's keys and values at each step
-    private Tensor sessionCond;        // the cond of the session's first step, to which memoryKv belongs
-    private int nextStep;              // where the next step's timestep is looked for first
-    private final List<Buffer> memoryKv = new ArrayList<>(); // per decoder layer (B, Tc, 2C)
+    private TransformerSamplingSession session; // the open sampling session (beginSampling), or null
     private Tensor lastMemory;         // (B, Tc, C) or null (BERT variant)
     private Tensor lastFinal;          // (B, horizon, C): the trunk's output before ln_f
 
@@ -209,7 +203,6 @@ public final class TransformerForDiffusion implements Denoiser, AutoCloseable {
         this.dSampleEmb = new Buffer(backend);
         this.dSample = new Buffer(backend);
         this.dCond = new Buffer(backend);
-        decoderLayers.forEach(l -> memoryKv.add(new Buffer(backend)));
     }
 
     /** DP's "mask": 0 where key j <= query i, -inf above the diagonal. */
@@ -332,27 +325,22 @@ public final class TransformerForDiffusion implements Denoiser, AutoCloseable {
             x = tr;
             lastMemory = null;
         } else {
-            int step = fusedDecoder && !training ? sessionStep(timesteps, cond) : -1;
+            boolean fused = session != null && !training;
+            int step = fused ? session.step(timesteps, cond) : -1;
             Tensor memory = null;
-            if (step < 0 || sessionCond == null) { // a hoisted step needs neither the step embedding nor the memory
+            if (step < 0 || !session.hasMemory()) { // a hoisted step needs neither the step embedding nor the memory
                 memory = encode(timeEmbedding(timesteps, b), cond, b, training, seed);
                 lastMemory = memory;
             }
-            if (step >= 0 && sessionCond == null) { // the session's first step: the condition tokens, once
-                for (int l = 0; l < decoderLayers.size(); l++) {
-                    decoderLayers.get(l).projectMemory(memory, memoryKv.get(l).get(b, condTokens, 2 * c));
-                }
-                sessionCond = cond;
+            if (step >= 0 && !session.hasMemory()) { // the session's first step: the condition tokens, once
+                session.projectMemory(memory, cond, b);
             }
             Tensor sum = sampleSum.get(b, tokens, c);
             Ops.addBroadcast(inEmb, posEmb.value().view(tokens, c), sum);
             x = dropSample.forward(sum, training, seed);
             if (step >= 0) { // in place: x is sum
-                for (int l = 0; l < decoderLayers.size(); l++) {
-                    decoderLayers.get(l).forwardInferenceCached(x, memoryKv.get(l).get(b, condTokens, 2 * c),
-                            stepKv[l].view(stepKv[l].dim(0), 2 * c), step, config.causalAttn(), memoryMask);
-                }
-            } else if (fusedDecoder && !training) {
+                session.decode(x, step, b, config.causalAttn(), memoryMask);
+            } else if (fused) {
                 for (TransformerDecoderLayer layer : decoderLayers) {
                     layer.forwardInference(x, memory, config.causalAttn(), memoryMask);
                 }
@@ -371,92 +359,35 @@ public final class TransformerForDiffusion implements Denoiser, AutoCloseable {
      * (decoder_inference.h), and the MLP condition encoder on packed_linear.h, with their weights packed here, once:
      * the sampling of one action chunk at batch 1 spends most of its time in the decoder's small ops otherwise (also
      * faster at larger batches; measured 2.3x at batch 4, 2.0x at 32, 1.45x at 128). With the token-wise condition
-     * encoder (n_cond_layers 0) the memory's keys and values are hoisted out of the steps as well: those of the step
-     * token for every session timestep here, in one product per layer, and those of the condition tokens at the first
-     * step; a step then projects no memory at all (a step whose timesteps are not all one session timestep, or with
-     * another cond, computes its memory as usual). Same results as without a session to float rounding. CPU backend
-     * only: the CUDA version of the fused layer has not run on a GPU yet.
+     * encoder (n_cond_layers 0) the session also hoists the memory's keys and values out of the steps (see
+     * {@link TransformerSamplingSession}). Same results as without a session to float rounding. CPU backend only:
+     * the CUDA version of the fused layer has not run on a GPU yet.
      */
     @Override
     public Session beginSampling(float[] timesteps) {
         if (!config.timeAsCond() || decoderLayers.isEmpty() || !"cpu".equals(backend.name())) {
             return () -> { };
         }
+        endSampling();
         for (TransformerDecoderLayer layer : decoderLayers) {
             layer.packForInference();
         }
         if (mlpEncoder != null) {
             mlpEncoder.packForInference();
-            if (timesteps != null && timesteps.length > 0) {
-                stepKv = stepKeysAndValues(timesteps);
-                sessionTimesteps = timesteps.clone();
-                sessionCond = null;
-                nextStep = 0;
-            }
         }
-        fusedDecoder = true;
-        return this::endSampling;
+        session = new TransformerSamplingSession(backend, decoderLayers, mlpEncoder, condPosEmb.value(), condTokens,
+                nEmb, timesteps, closed -> {
+                    if (session == closed) {
+                        session = null;
+                    }
+                });
+        return session;
     }
 
     private void endSampling() {
-        fusedDecoder = false;
-        sessionTimesteps = null;
-        sessionCond = null;
-        if (stepKv != null) {
-            for (Tensor t : stepKv) {
-                t.close();
-            }
-            stepKv = null;
+        if (session != null) {
+            session.close();
         }
-    }
-
-    /**
-     * Per decoder layer, (N, 1, 2C): the keys and values of the step token at each of the N timesteps, the token as
-     * encode makes it (sinusoidal embedding + cond_pos_emb[0], through the MLP encoder), N rows in one product.
-     */
-    private Tensor[] stepKeysAndValues(float[] timesteps) {
-        int n = timesteps.length;
-        int c = nEmb;
-        Tensor[] kv = new Tensor[decoderLayers.size()];
-        try (Tensor t = backend.of(timesteps, n);
-             Tensor emb = backend.empty(n, c);
-             Tensor pos0 = backend.empty(c);
-             Tensor tokens0 = backend.empty(n, 1, c)) {
-            Ops.sinusoidalEmbedding(t, emb);
-            Ops.splitHeads(condPosEmb.value().view(1, 1, condTokens * c), 0, pos0.view(1, 1, 1, c), false);
-            Ops.addBroadcast(emb, pos0, tokens0.view(n, c));
-            Tensor memory0 = mlpEncoder.forwardInference(tokens0); // (N, 1, C)
-            for (int l = 0; l < kv.length; l++) {
-                kv[l] = backend.empty(n, 1, 2 * c);
-                decoderLayers.get(l).projectMemory(memory0, kv[l]);
-            }
-        }
-        return kv;
-    }
-
-    /**
-     * The session step of this forward: the index of its timestep among the session's when every batch entry has
-     * that one and the cond is the session's (the same tensor as at its first step); else -1.
-     */
-    private int sessionStep(Tensor timesteps, Tensor cond) {
-        if (sessionTimesteps == null || (sessionCond != null && cond != sessionCond)) {
-            return -1;
-        }
-        float[] ts = timesteps.toFloatArray();
-        for (float v : ts) {
-            if (v != ts[0]) {
-                return -1;
-            }
-        }
-        int n = sessionTimesteps.length;
-        for (int i = 0; i < n; i++) {
-            int k = (nextStep + i) % n;
-            if (sessionTimesteps[k] == ts[0]) {
-                nextStep = k + 1;
-                return k;
-            }
-        }
-        return -1;
     }
 
     /**
@@ -500,7 +431,7 @@ public final class TransformerForDiffusion implements Denoiser, AutoCloseable {
         Ops.addBroadcast(ct, condPosEmb.value().view(condTokens, c), sum);
         Tensor x = dropCond.forward(sum, training, seed);
         if (mlpEncoder != null) {
-            return fusedDecoder && !training ? mlpEncoder.forwardInference(x)
+            return session != null && !training ? mlpEncoder.forwardInference(x)
                     : mlpEncoder.forward(x);
         }
         for (TransformerEncoderLayer layer : encoderLayers) {
@@ -741,7 +672,6 @@ public final class TransformerForDiffusion implements Denoiser, AutoCloseable {
                 dTokensA, dTokensB, dMemory, dCondA, dCondB, dObsEmb, dSampleEmb, dSample, dCond}) {
             buf.close();
         }
-        memoryKv.forEach(Buffer::close);
         endSampling();
     }
 }
