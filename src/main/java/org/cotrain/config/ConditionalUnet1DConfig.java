@@ -69,6 +69,53 @@ public record ConditionalUnet1DConfig(int inputDim, int horizon, int nObsSteps, 
         }
     }
 
+    /**
+     * A U-Net low-dim config's policy.model section (DP's train_diffusion_unet_lowdim_workspace): input_dim,
+     * local_cond_dim and global_cond_dim are DP's interpolations and are checked against the top-level keys; the
+     * observations condition the model globally (obs_as_global_cond) or not at all.
+     */
+    static ConditionalUnet1DConfig read(ConfigReader r, int horizon, int nObsSteps, int obsDim, int actionDim,
+                                        boolean obsAsGlobalCond) {
+        String p = "policy.model.";
+        int inputDim = r.integer(p + "input_dim", 1);
+        r.same(p + "input_dim", inputDim, obsAsGlobalCond ? "action_dim" : "obs_dim + action_dim",
+                obsAsGlobalCond ? actionDim : obsDim + actionDim);
+        Integer local = r.optionalInteger(p + "local_cond_dim", 1);
+        if (local != null) {
+            throw r.invalid(p + "local_cond_dim", "null (obs_as_local_cond is not supported)", (long) local);
+        }
+        Integer global = r.optionalInteger(p + "global_cond_dim", 1);
+        r.same(p + "global_cond_dim", global, obsAsGlobalCond ? "obs_dim * n_obs_steps" : "null (obs_as_global_cond "
+                + "is false)", obsAsGlobalCond ? Integer.valueOf(obsDim * nObsSteps) : null);
+        int dsed = r.integer(p + "diffusion_step_embed_dim", 4);
+        if (dsed % 2 != 0) {
+            throw r.invalid(p + "diffusion_step_embed_dim", "even (the sinusoidal step embedding)", (long) dsed);
+        }
+        List<Integer> downDims = r.integers(p + "down_dims", -1, 1);
+        int kernel = r.integer(p + "kernel_size", 1);
+        if (kernel % 2 == 0) {
+            throw r.invalid(p + "kernel_size", "odd (padding kernel_size // 2 keeps the length)", (long) kernel);
+        }
+        int groups = r.integer(p + "n_groups", 1);
+        for (int d : downDims) {
+            if (d % groups != 0) {
+                throw r.invalid(p + "down_dims", "widths that are multiples of " + p + "n_groups (" + groups + ")",
+                        downDims);
+            }
+        }
+        if (downDims.get(0) % FINAL_BLOCK_GROUPS != 0) {
+            throw r.invalid(p + "down_dims", "a first width that is a multiple of " + FINAL_BLOCK_GROUPS
+                    + " (DP's final Conv1dBlock has GroupNorm with 8 groups)", downDims);
+        }
+        if (horizon % (1 << (downDims.size() - 1)) != 0) {
+            throw r.invalid(p + "down_dims", "at most as many levels as halve horizon " + horizon
+                    + " exactly (horizon divisible by 2^(levels - 1))", downDims);
+        }
+        boolean scale = r.bool(p + "cond_predict_scale");
+        return new ConditionalUnet1DConfig(inputDim, horizon, nObsSteps, obsAsGlobalCond ? obsDim : 0, dsed, downDims,
+                kernel, groups, scale);
+    }
+
     /** The same denoiser with another condition width (domain conditioning adds a column per dataset). */
     public ConditionalUnet1DConfig withCondDim(int width) {
         return new ConditionalUnet1DConfig(inputDim, horizon, nObsSteps, width, diffusionStepEmbedDim, downDims,

@@ -18,10 +18,14 @@ public final class Presets {
     public static final String PUSHT_IMAGE_TRANSFORMER = "pusht_image_transformer";
     /** DP's image encoder with a small transformer and a short run, for two CPU cores. */
     public static final String SMALL_CPU_IMAGE = "small_cpu_image";
+    /** DP's push-T low-dim CNN config (ConditionalUnet1D), the schema of U-Net low-dim configs. */
+    public static final String PUSHT_LOWDIM_UNET = "pusht_lowdim_unet";
+    /** A small U-Net low-dim config for two CPU cores. */
+    public static final String SMALL_CPU_UNET = "small_cpu_unet";
 
     /** Every preset, the schemas first. */
     public static final List<String> NAMES = List.of(PUSHT_LOWDIM_TRANSFORMER, SMALL_CPU, PUSHT_IMAGE_TRANSFORMER,
-            SMALL_CPU_IMAGE);
+            SMALL_CPU_IMAGE, PUSHT_LOWDIM_UNET, SMALL_CPU_UNET);
 
     private Presets() {}
 

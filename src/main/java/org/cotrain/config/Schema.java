@@ -12,8 +12,8 @@ import java.util.regex.Pattern;
 
 /**
  * The known keys of a config of one {@link PolicyKind}: exactly the keys of that kind's preset
- * ({@value Presets#PUSHT_LOWDIM_TRANSFORMER} for low-dim configs, {@value Presets#PUSHT_IMAGE_TRANSFORMER} for image
- * configs), which are Diffusion Policy's own configs and so the natural schemas. A config is an image config when it
+ * ({@value Presets#PUSHT_LOWDIM_TRANSFORMER} for low-dim configs, {@value Presets#PUSHT_LOWDIM_UNET} for low-dim
+ * ones with the U-Net denoiser, {@value Presets#PUSHT_IMAGE_TRANSFORMER} for image configs), which are Diffusion Policy's own configs and so the natural schemas. A config is an image config when it
  * has {@code task.shape_meta} ({@link #forTree}). Types and ranges are TrainConfig's business; here a key is known or
  * not, a section or a single value. Unknown keys get the closest known key as a suggestion, or say which kind of
  * config has them.
@@ -75,8 +75,9 @@ final class Schema {
                 "task.env_runner", "past_action_visible", "keypoint_visible_rate", "n_latency_steps", "training.debug",
                 "training.rollout_every", "dataloader.pin_memory", "dataloader.persistent_workers",
                 "val_dataloader.pin_memory", "val_dataloader.persistent_workers"));
-        if (kind == PolicyKind.LOWDIM) {
+        if (kind.isLowdim()) {
             keys.add("task.keypoint_dim");
+            keys.add("keypoint_dim");
             out.put("shape_meta", "an image config has its shape_meta under task (task.shape_meta, as DP's task files"
                     + " do; the top-level one is DP's copy of it): put it there, with the keys of the preset "
                     + Presets.PUSHT_IMAGE_TRANSFORMER);
@@ -93,7 +94,7 @@ final class Schema {
             out.put(key, notUsed);
         }
         out.put("task.dataset.zarr_path", "cotrain reads HDF5 files in the robomimic layout: set task.dataset.path"
-                + (kind == PolicyKind.LOWDIM ? " (and task.dataset.obs_keys, task.dataset.action_key)"
+                + (kind.isLowdim() ? " (and task.dataset.obs_keys, task.dataset.action_key)"
                 : " (and task.dataset.action_key; the observation keys are those of task.shape_meta.obs)")
                 + " instead");
         return out;
@@ -111,8 +112,21 @@ final class Schema {
     }
 
     static PolicyKind kindOf(Map<String, Object> tree) {
-        return tree.get("task") instanceof Map<?, ?> task && task.containsKey("shape_meta") ? PolicyKind.IMAGE
-                : PolicyKind.LOWDIM;
+        if (tree.get("task") instanceof Map<?, ?> task && task.containsKey("shape_meta")) {
+            return PolicyKind.IMAGE;
+        }
+        return PolicyKind.UNET_LOWDIM_NAME.equals(tree.get("name")) ? PolicyKind.LOWDIM_UNET : PolicyKind.LOWDIM;
+    }
+
+    /** What a config of this kind is, for messages; denoisers: beside the other denoiser's kind. */
+    private static String describe(PolicyKind kind, boolean denoisers) {
+        return switch (kind) {
+            case IMAGE -> "an image config (it has task.shape_meta)";
+            case LOWDIM_UNET -> "a low-dim config with the U-Net denoiser, ConditionalUnet1D (DP-C: name "
+                    + PolicyKind.UNET_LOWDIM_NAME + ")";
+            case LOWDIM -> denoisers ? "a low-dim config with the transformer denoiser, TransformerForDiffusion (DP-T:"
+                    + " name other than " + PolicyKind.UNET_LOWDIM_NAME + ")" : "a low-dim config (no task.shape_meta)";
+        };
     }
 
     PolicyKind kind() {
@@ -306,13 +320,26 @@ final class Schema {
                     + (rest.length == 2 ? "; did you mean " + OBS_SECTION + "." + rest[0] + "."
                     + KeySuggestion.closest(rest[1], OBS_ENTRY_KEYS) + "?" : "");
         }
-        Schema other = of(kind == PolicyKind.IMAGE ? PolicyKind.LOWDIM : PolicyKind.IMAGE);
-        if (other.isLeaf(key) || other.isSection(key)) {
-            List<String> sameLeaf = leaves.stream().filter(k -> k.endsWith("." + last) || k.equals(last)).toList();
-            return key + " is a key of " + other.kind.label() + " configs (preset " + other.kind.schemaPreset()
-                    + "); this is " + (kind == PolicyKind.IMAGE ? "an image config (it has task.shape_meta)"
-                    : "a low-dim config (no task.shape_meta)") + ", with the keys of the preset " + kind.schemaPreset()
-                    + (sameLeaf.isEmpty() ? "" : "; did you mean " + String.join(" or ", sameLeaf) + "?");
+        // the other denoiser of the same observations first (policy.model.n_layer in a U-Net config), then the rest
+        List<PolicyKind> others = new ArrayList<>();
+        if (kind.isLowdim()) {
+            others.add(kind == PolicyKind.LOWDIM ? PolicyKind.LOWDIM_UNET : PolicyKind.LOWDIM);
+            others.add(PolicyKind.IMAGE);
+        } else {
+            others.add(PolicyKind.LOWDIM);
+            others.add(PolicyKind.LOWDIM_UNET);
+        }
+        for (PolicyKind o : others) {
+            Schema other = of(o);
+            if (other.isLeaf(key) || other.isSection(key)) {
+                List<String> sameLeaf = leaves.stream().filter(k -> k.endsWith("." + last) || k.equals(last)).toList();
+                boolean denoisers = kind.isLowdim() && o.isLowdim();
+                return key + " is a key of " + other.kind.label() + " configs (preset " + other.kind.schemaPreset()
+                        + (denoisers ? ", the " + (o == PolicyKind.LOWDIM_UNET ? "U-Net denoiser ConditionalUnet1D"
+                        : "transformer denoiser TransformerForDiffusion") : "") + "); this is "
+                        + describe(kind, denoisers) + ", with the keys of the preset " + kind.schemaPreset()
+                        + (sameLeaf.isEmpty() ? "" : "; did you mean " + String.join(" or ", sameLeaf) + "?");
+            }
         }
         List<String> endings = new ArrayList<>();
         for (String known : leaves) {

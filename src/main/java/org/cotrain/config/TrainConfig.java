@@ -55,7 +55,13 @@ public record TrainConfig(String name, String taskName, String expName, int hori
                     + " (the executed actions start at index n_obs_steps - 1 of the predicted chunk)",
                     (long) nActionSteps);
         }
-        boolean obsAsCond = r.bool("obs_as_cond");
+        boolean unet = r.kind() == PolicyKind.LOWDIM_UNET;
+        if (unet && r.bool("obs_as_local_cond")) {
+            throw r.invalid("obs_as_local_cond", "False (local conditioning of the U-Net is not supported; cotrain "
+                    + "conditions on the observations globally, obs_as_global_cond: True)", true);
+        }
+        // DP's U-Net workspace: obs_as_global_cond plays obs_as_cond's part (the observations condition the model)
+        boolean obsAsCond = r.bool(unet ? "obs_as_global_cond" : "obs_as_cond");
         boolean predActionStepsOnly = r.bool("pred_action_steps_only");
         if (predActionStepsOnly && !obsAsCond) {
             throw r.invalid("pred_action_steps_only", "false when obs_as_cond is false (as in DP)", true);
@@ -71,17 +77,17 @@ public record TrainConfig(String name, String taskName, String expName, int hori
         r.same("action_dim", actionDim, "task.action_dim", task.actionDim());
 
         Shape shape = new Shape(horizon, nObsSteps, nActionSteps, obsDim, actionDim, obsAsCond, predActionStepsOnly);
-        PolicyConfig policy = PolicyConfig.read(r, shape);
+        PolicyConfig policy = unet ? PolicyConfig.readUnet(r, shape) : PolicyConfig.read(r, shape);
         EmaConfig ema = EmaConfig.read(r);
         DataloaderConfig dataloader = DataloaderConfig.read(r, "dataloader");
         DataloaderConfig valDataloader = DataloaderConfig.read(r, "val_dataloader");
-        OptimizerConfig optimizer = OptimizerConfig.read(r);
+        OptimizerConfig optimizer = unet ? OptimizerConfig.readUnet(r) : OptimizerConfig.read(r);
         TrainingConfig training = TrainingConfig.read(r);
         CotrainConfig cotrain = CotrainConfig.read(r, task.dataset().paths().size(),
                 policy.noiseScheduler().numTrainTimesteps());
         return new TrainConfig(name, taskName, expName, horizon, nObsSteps, nActionSteps, obsAsCond,
                 predActionStepsOnly, obsDim, actionDim, task, policy, ema, dataloader, valDataloader, optimizer,
-                training, cotrain, PolicyKind.LOWDIM, null, null);
+                training, cotrain, unet ? PolicyKind.LOWDIM_UNET : PolicyKind.LOWDIM, null, null);
     }
 
     /**

@@ -16,7 +16,7 @@ import org.cotrain.tensor.Tensor;
  */
 final class ChunkSampling implements AutoCloseable {
     private final Backend backend;
-    private final TransformerForDiffusion model;
+    private final TrainableDenoiser model;
     private final NoiseSchedulerConfig schedule;
     private final int horizon;
     private final int actionDim;
@@ -26,7 +26,7 @@ final class ChunkSampling implements AutoCloseable {
     private long seed;
     private long calls;
 
-    ChunkSampling(Backend backend, TransformerForDiffusion model, NoiseSchedulerConfig schedule, int horizon,
+    ChunkSampling(Backend backend, TrainableDenoiser model, NoiseSchedulerConfig schedule, int horizon,
                   int actionDim, int numInferenceSteps) {
         this.backend = backend;
         this.model = model;

@@ -8,7 +8,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.cotrain.config.ConditionalUnet1DConfig;
-import org.cotrain.diffusion.Denoiser;
 import org.cotrain.io.Checkpoint;
 import org.cotrain.io.Safetensors;
 import org.cotrain.nn.Buffer;
@@ -51,7 +50,7 @@ import org.cotrain.tensor.Tensor;
  * accumulates into every parameter's gradient and writes the input gradients ({@link #sampleGrad()},
  * {@link #condGrad()}). No dropout.
  */
-public final class ConditionalUnet1D implements Denoiser, AutoCloseable {
+public final class ConditionalUnet1D implements TrainableDenoiser {
     private static final String NAME = "ConditionalUnet1D";
 
     /** One level of the down or up path: two residual blocks and the resampling conv (or none). */
@@ -327,6 +326,12 @@ public final class ConditionalUnet1D implements Denoiser, AutoCloseable {
         Ops.mergeHeads(a.view(b, 1, 1, ca * t), c.view(b, 1, w), 0, false);
         Ops.mergeHeads(s.view(b, 1, 1, cs * t), c.view(b, 1, w), ca * t, false);
         return c;
+    }
+
+    /** {@link #forward(Tensor, Tensor, Tensor)}: the U-Net has no dropout, so training and seed change nothing. */
+    @Override
+    public Tensor forward(Tensor sample, Tensor timesteps, Tensor cond, boolean training, long seed) {
+        return forward(sample, timesteps, cond);
     }
 
     private int checkInputs(Tensor sample, Tensor timesteps, Tensor cond) {

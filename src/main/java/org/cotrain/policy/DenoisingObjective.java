@@ -23,7 +23,7 @@ import org.cotrain.tensor.Tensor;
  * AMBIENT_NOISE and DROPOUT keyed by (seed, k).
  */
 final class DenoisingObjective implements AutoCloseable {
-    private final TransformerForDiffusion model;
+    private final TrainableDenoiser model;
     private final NoiseSchedulerConfig schedule;
     private final DdpmScheduler trainScheduler;
     private final Buffer timestepsInt;   // (B) int32
@@ -41,7 +41,7 @@ final class DenoisingObjective implements AutoCloseable {
     private Tensor lastTarget;
     private Tensor lastWeight;
 
-    DenoisingObjective(Backend backend, TransformerForDiffusion model, NoiseSchedulerConfig schedule) {
+    DenoisingObjective(Backend backend, TrainableDenoiser model, NoiseSchedulerConfig schedule) {
         this.model = model;
         this.schedule = schedule;
         this.trainScheduler = new DdpmScheduler(backend, schedule);

@@ -18,7 +18,9 @@ import org.cotrain.tensor.Tensor;
 /**
  * Diffusion Policy's low-dim transformer policy (DiffusionTransformerLowdimPolicy with obs_as_cond): the normalised
  * observations of the first To steps are the condition tokens of a {@link TransformerForDiffusion} that denoises a
- * chunk of H actions; the policy executes Ta of them from index To - 1.
+ * chunk of H actions; the policy executes Ta of them from index To - 1. With a U-Net config (DP's
+ * DiffusionUnetLowdimPolicy with obs_as_global_cond) the denoiser is a {@link ConditionalUnet1D} conditioned on the
+ * same observations, flattened; everything else is the same.
  *
  * <p>Training ({@link #loss} then {@link #backward}): DP's compute_loss on a normalised batch: a diffusion step t
  * uniform in [0, T) and noise per sample, x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps on the batched DDPM kernel,
@@ -33,7 +35,7 @@ import org.cotrain.tensor.Tensor;
 public final class LowdimPolicy implements TrainablePolicy {
     private final LowdimPolicyConfig config;
     private final Backend backend;
-    private final TransformerForDiffusion model;
+    private final TrainableDenoiser model;
     private final DenoisingObjective objective;
     private final ChunkSampling sampling;
     private LinearNormalizer normalizer;
@@ -51,7 +53,8 @@ public final class LowdimPolicy implements TrainablePolicy {
         this.config = config;
         this.backend = backend;
         this.normalizer = normalizer;
-        this.model = new TransformerForDiffusion(backend, config.model());
+        this.model = config.unet() != null ? new ConditionalUnet1D(backend, config.unet())
+                : new TransformerForDiffusion(backend, config.model());
         this.objective = new DenoisingObjective(backend, model, config.noiseScheduler());
         this.actionSteps = config.nActionSteps();
         this.sampling = new ChunkSampling(backend, model, config.noiseScheduler(), config.horizon(),
@@ -75,7 +78,20 @@ public final class LowdimPolicy implements TrainablePolicy {
         return backend;
     }
 
+    /**
+     * The transformer denoiser (DP-T); a U-Net policy has none ({@link #denoiser()} is its ConditionalUnet1D), and
+     * asking is an error that says so.
+     */
     public TransformerForDiffusion model() {
+        if (model instanceof TransformerForDiffusion t) {
+            return t;
+        }
+        throw new IllegalStateException("this low-dim policy's denoiser is " + model.getClass().getSimpleName()
+                + " (DP-C), not the transformer: use denoiser()");
+    }
+
+    /** The denoiser: TransformerForDiffusion (DP-T) or ConditionalUnet1D (DP-C). */
+    public TrainableDenoiser denoiser() {
         return model;
     }
 

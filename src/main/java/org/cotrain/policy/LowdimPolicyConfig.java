@@ -1,14 +1,19 @@
 package org.cotrain.policy;
 
+import org.cotrain.config.ConditionalUnet1DConfig;
 import org.cotrain.config.TrainConfig;
 import org.cotrain.config.TransformerForDiffusionConfig;
 import org.cotrain.diffusion.NoiseSchedulerConfig;
 
 /**
- * What defines a low-dim diffusion policy (Diffusion Policy's DiffusionTransformerLowdimPolicy with obs_as_cond):
- * the denoiser, the training noise schedule and the sizes of an observation history and an action chunk.
+ * What defines a low-dim diffusion policy (Diffusion Policy's DiffusionTransformerLowdimPolicy with obs_as_cond, or
+ * DiffusionUnetLowdimPolicy with obs_as_global_cond): the denoiser, the training noise schedule and the sizes of an
+ * observation history and an action chunk.
  *
- * @param model             the denoiser (input_dim = output_dim = actionDim, cond_dim = obsDim)
+ * @param model             the transformer denoiser (input_dim = output_dim = actionDim, cond_dim = obsDim), or null
+ *                          for a U-Net policy
+ * @param unet              the U-Net denoiser (input_dim = actionDim, cond_dim per step = obsDim), or null for a
+ *                          transformer policy
  * @param noiseScheduler    the DDPM training schedule (also the sampling schedule's table)
  * @param horizon           H: actions predicted per chunk
  * @param nObsSteps         To: observation steps the policy conditions on
@@ -19,20 +24,43 @@ import org.cotrain.diffusion.NoiseSchedulerConfig;
  * @param numDomains        0, or the number of domains whose one-hot label is appended to each observation step
  *                          (domain conditioning: cond_dim = obsDim + numDomains)
  */
-public record LowdimPolicyConfig(TransformerForDiffusionConfig model, NoiseSchedulerConfig noiseScheduler,
-                                 int horizon, int nObsSteps, int nActionSteps, int obsDim, int actionDim,
-                                 int numInferenceSteps, int numDomains) {
+public record LowdimPolicyConfig(TransformerForDiffusionConfig model, ConditionalUnet1DConfig unet,
+                                 NoiseSchedulerConfig noiseScheduler, int horizon, int nObsSteps, int nActionSteps,
+                                 int obsDim, int actionDim, int numInferenceSteps, int numDomains) {
+
+    /** A transformer (DP-T) policy. */
+    public LowdimPolicyConfig(TransformerForDiffusionConfig model, NoiseSchedulerConfig noiseScheduler, int horizon,
+                              int nObsSteps, int nActionSteps, int obsDim, int actionDim, int numInferenceSteps,
+                              int numDomains) {
+        this(model, null, noiseScheduler, horizon, nObsSteps, nActionSteps, obsDim, actionDim, numInferenceSteps,
+                numDomains);
+    }
 
     public LowdimPolicyConfig {
         if (numDomains < 0) throw new IllegalArgumentException("numDomains must be >= 0, got " + numDomains);
-        if (!model.obsAsCond() || model.condDim() != obsDim + numDomains || model.nObsSteps() != nObsSteps) {
+        if ((model == null) == (unet == null)) {
+            throw new IllegalArgumentException("a low-dim policy has one denoiser: the transformer or the U-Net");
+        }
+        if (unet != null) {
+            if (!unet.obsAsGlobalCond() || unet.condDim() != obsDim + numDomains || unet.nObsSteps() != nObsSteps) {
+                throw new IllegalArgumentException("the low-dim U-Net policy conditions the denoiser on the"
+                        + " observations: need obs_as_global_cond with obs_dim (" + obsDim + ") + domains ("
+                        + numDomains + ") per step and n_obs_steps = " + nObsSteps + ", got cond_dim "
+                        + unet.condDim() + ", n_obs_steps " + unet.nObsSteps());
+            }
+            if (unet.inputDim() != actionDim || unet.horizon() != horizon) {
+                throw new IllegalArgumentException("the U-Net's input_dim/horizon (" + unet.inputDim() + ", "
+                        + unet.horizon() + ") must be the action_dim/horizon (" + actionDim + ", " + horizon + ")");
+            }
+        } else if (!model.obsAsCond() || model.condDim() != obsDim + numDomains || model.nObsSteps() != nObsSteps) {
             throw new IllegalArgumentException("the low-dim policy conditions the denoiser on the observations: need"
                     + " obs_as_cond with cond_dim = obs_dim (" + obsDim + ") + domains (" + numDomains
                     + ") and n_obs_steps = " + nObsSteps
                     + ", got obs_as_cond " + model.obsAsCond() + ", cond_dim " + model.condDim()
                     + ", n_obs_steps " + model.nObsSteps());
         }
-        if (model.inputDim() != actionDim || model.outputDim() != actionDim || model.horizon() != horizon) {
+        if (model != null && (model.inputDim() != actionDim || model.outputDim() != actionDim
+                || model.horizon() != horizon)) {
             throw new IllegalArgumentException("the denoiser's input_dim/output_dim/horizon (" + model.inputDim() + ", "
                     + model.outputDim() + ", " + model.horizon() + ") must be the action_dim/horizon (" + actionDim
                     + ", " + horizon + ")");
@@ -57,17 +85,24 @@ public record LowdimPolicyConfig(TransformerForDiffusionConfig model, NoiseSched
                     + " not the low-dim one");
         }
         if (!c.obsAsCond()) {
+            if (c.policy().unet() != null) {
+                throw new IllegalArgumentException("obs_as_global_cond: false (observations inpainted into the"
+                        + " trajectory) is not supported; cotrain's low-dim policy conditions on observations"
+                        + " (obs_as_global_cond: true)");
+            }
             throw new IllegalArgumentException("obs_as_cond: false (observations inpainted into the trajectory) is not"
                     + " supported; cotrain's low-dim policy conditions on observations (obs_as_cond: true)");
         }
         if (c.predActionStepsOnly()) {
             throw new IllegalArgumentException("pred_action_steps_only: true is not supported; set it to false");
         }
-        TransformerForDiffusionConfig m = c.policy().model();
         // Domain conditioning widens the condition by one column per dataset (the config's cond_dim is obs_dim).
         int domains = c.cotrain().domainConditioning() ? c.task().dataset().paths().size() : 0;
-        TransformerForDiffusionConfig model = m.withCondDim(m.condDim() + domains);
-        return new LowdimPolicyConfig(model, c.policy().noiseScheduler(), c.horizon(), c.nObsSteps(),
+        TransformerForDiffusionConfig m = c.policy().model();
+        ConditionalUnet1DConfig u = c.policy().unet();
+        TransformerForDiffusionConfig model = m == null ? null : m.withCondDim(m.condDim() + domains);
+        ConditionalUnet1DConfig unet = u == null ? null : u.withCondDim(u.condDim() + domains);
+        return new LowdimPolicyConfig(model, unet, c.policy().noiseScheduler(), c.horizon(), c.nObsSteps(),
                 c.nActionSteps(), c.obsDim(), c.actionDim(), c.policy().numInferenceSteps(), domains);
     }
 

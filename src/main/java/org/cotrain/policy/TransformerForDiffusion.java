@@ -53,7 +53,7 @@ import org.cotrain.tensor.Tensor;
  * {@link #backward}, which accumulates into every parameter's gradient and writes the input gradients
  * ({@link #sampleGrad()}, {@link #condGrad()}).
  */
-public final class TransformerForDiffusion implements Denoiser, AutoCloseable {
+public final class TransformerForDiffusion implements TrainableDenoiser {
     /**
      * The zero-size parameter that DP's ModuleAttrMixin registers first in every DP module (it only answers
      * "which device?"): written to checkpoints so that PyTorch loads them strictly, accepted when loading, never

@@ -33,7 +33,8 @@ class ConfigTest {
             TrainConfig train = config.toTrainConfig();
             // DP's push-T transformer configs: horizon 16 (low-dim), 10 (image)
             assertEquals(train.isImage() ? 10 : 16, train.horizon(), name);
-            assertEquals(name.contains("image") ? PolicyKind.IMAGE : PolicyKind.LOWDIM, config.kind(), name);
+            assertEquals(name.contains("image") ? PolicyKind.IMAGE : name.contains("unet") ? PolicyKind.LOWDIM_UNET
+                    : PolicyKind.LOWDIM, config.kind(), name);
         }
     }
 
@@ -95,7 +96,7 @@ class ConfigTest {
 
         ConfigException e = error(() -> Config.load("no_such_thing"));
         assertEquals("no config file or preset named 'no_such_thing'; presets: pusht_lowdim_transformer, small_cpu,"
-                + " pusht_image_transformer, small_cpu_image",
+                + " pusht_image_transformer, small_cpu_image, pusht_lowdim_unet, small_cpu_unet",
                 e.getMessage());
     }
 
