@@ -3,7 +3,9 @@ package org.cotrain.experiment;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.io.RandomAccessFile;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -69,6 +71,8 @@ import org.cotrain.train.Trainer;
 public final class SweepRunner {
     public static final String RESULT = "result.json";
     public static final String POINTS = "points";
+    /** A point's error, written by the run that failed (the message, then the stack trace), removed on success. */
+    public static final String ERROR = "error.txt";
 
     /**
      * @param outDir   the sweep directory
@@ -154,6 +158,51 @@ public final class SweepRunner {
         }
     }
 
+    /**
+     * Runs point {@code number} (1-based, in {@link SweepPoint#enumerate}'s order, as the dry run lists them) alone: a task of a cluster job array
+     * ({@link SlurmLauncher}). Other tasks run in DIR at the same time, so this claims the point only
+     * ({@link SweepTask}), not DIR, and leaves the tables to {@link #report()}; the data must be there (the
+     * submission prepares it; a missing file is generated here). A finished point is not run again; a point with a
+     * checkpoint resumes from it; a failure is written to the point's error.txt.
+     */
+    public Outcome runPoint(int number) throws IOException {
+        try {
+            List<SweepPoint> points = SweepPoint.enumerate(grid);
+            if (number < 1 || number > points.size()) {
+                throw new IllegalArgumentException("--point " + number + ": the grid " + grid.name() + " has points 1"
+                        + " to " + points.size());
+            }
+            SweepPoint p = points.get(number - 1);
+            try (SweepTask task = SweepTask.claim(options.outDir(), p)) {
+                if (Files.isRegularFile(pointDir(p).resolve(RESULT))) {
+                    out.printf(Locale.ROOT, "cotrain sweep %s: point %d (%s) is finished already%n", grid.name(),
+                            number, p.id());
+                    return new Outcome(points.size(), 1, 0, List.of(), false, List.of());
+                }
+                Map<String, Path> files = data.prepare(List.of(p));
+                List<String> failed = Collections.synchronizedList(new ArrayList<>());
+                AtomicInteger ran = new AtomicInteger();
+                int finished = (int) points.stream().filter(q -> Files.isRegularFile(pointDir(q).resolve(RESULT)))
+                        .count();
+                runOne(p, number, points.size(), files, options.threadsPerPoint(), out, false, failed, ran,
+                        new ArrayList<>(), new AtomicInteger(finished), 1, false);
+                return new Outcome(points.size(), 0, ran.get(), List.copyOf(failed),
+                        failed.isEmpty() && ran.get() == 0, List.of());
+            }
+        } finally {
+            finished.countDown();
+        }
+    }
+
+    /** Writes the tables and plots from every finished point's result.json (a cluster sweep's collect step). */
+    public List<Path> report() throws IOException {
+        Files.createDirectories(options.outDir());
+        if (Files.isRegularFile(grid.file())) {
+            AtomicFiles.writeString(options.outDir().resolve("grid.yaml"), Files.readString(grid.file()));
+        }
+        return report(SweepPoint.enumerate(grid));
+    }
+
     private Outcome sweep() throws IOException {
         List<SweepPoint> points = SweepPoint.enumerate(grid);
         List<SweepPoint> todo = new ArrayList<>();
@@ -204,7 +253,7 @@ public final class SweepRunner {
             for (int i = 0; i < todo.size() && !stopRequested; i++) {
                 SweepPoint p = todo.get(i);
                 runOne(p, points.indexOf(p) + 1, points.size(), data, threads, out, true, failed, ran, pointSeconds,
-                        done, todo.size());
+                        done, todo.size(), true);
             }
         } else {
             ExecutorService pool = Executors.newFixedThreadPool(options.parallel(), r -> {
@@ -228,7 +277,7 @@ public final class SweepRunner {
                         try (PrintStream log = new PrintStream(new FileOutputStream(dir.resolve("log.txt").toFile(),
                                 true), true, StandardCharsets.UTF_8)) {
                             runOne(p, points.indexOf(p) + 1, points.size(), data, threads, log, false, failed, ran,
-                                    pointSeconds, done, todo.size());
+                                    pointSeconds, done, todo.size(), true);
                         }
                         return null;
                     }));
@@ -259,10 +308,14 @@ public final class SweepRunner {
         return new Outcome(points.size(), points.size() - todo.size(), ran.get(), List.copyOf(failed), stopped, plots);
     }
 
-    /** Trains (or finishes), evaluates and records one point; failures are reported and recorded, not thrown. */
+    /**
+     * Trains (or finishes), evaluates and records one point; failures are reported and recorded (the list and the
+     * point's error.txt), not thrown. writeTables: rewrite the tables after the point (not when other processes may
+     * be writing them).
+     */
     private void runOne(SweepPoint p, int index, int total, Map<String, Path> data, int threads, PrintStream log,
                         boolean progress, List<String> failed, AtomicInteger ran, List<Double> pointSeconds,
-                        AtomicInteger done, int todo) {
+                        AtomicInteger done, int todo, boolean writeTables) {
         String tag = String.format(Locale.ROOT, "[point %d/%d] %s", index, total, p.id());
         Path dir = pointDir(p);
         Running r = new Running(dir);
@@ -316,6 +369,7 @@ public final class SweepRunner {
             List<List<String>> demos = trainingDemos(config);
             AtomicFiles.writeString(dir.resolve(RESULT), resultJson(p, data, device, threads, trained, resumedFrom,
                     trainSeconds, evalSeconds, demos, result));
+            Files.deleteIfExists(dir.resolve(ERROR)); // an earlier failure of this point, since fixed
             ran.incrementAndGet();
             int nowDone = done.incrementAndGet();
             pointSeconds.add(trainSeconds + evalSeconds);
@@ -327,16 +381,30 @@ public final class SweepRunner {
                     result.successRate(), w[0], w[1], result.meanMaxCoverage(), trainSeconds, evalSeconds, nowDone,
                     total, left > 0 ? String.format(Locale.ROOT, ", about %s left", duration(mean * left
                             / options.parallel())) : "");
-            synchronized (this) {
-                report(SweepPoint.enumerate(grid));
+            if (writeTables) {
+                synchronized (this) {
+                    report(SweepPoint.enumerate(grid));
+                }
             }
         } catch (Exception | OutOfMemoryError ex) {
             String message = ex.getMessage() != null ? ex.getMessage() : ex.toString();
             failed.add(p.id() + ": " + message);
             out.printf(Locale.ROOT, "%s: FAILED: %s%n", tag, message);
             if (log != out) ex.printStackTrace(log);
+            writeError(dir, message, ex);
         } finally {
             running.remove(p.id());
+        }
+    }
+
+    private static void writeError(Path dir, String message, Throwable ex) {
+        try {
+            StringWriter trace = new StringWriter();
+            ex.printStackTrace(new PrintWriter(trace));
+            Files.createDirectories(dir);
+            AtomicFiles.writeString(dir.resolve(ERROR), message.replace('\n', ' ') + "\n\n" + trace);
+        } catch (IOException | RuntimeException e) {
+            ex.addSuppressed(e); // the failure is reported already; its file is a convenience
         }
     }
 
