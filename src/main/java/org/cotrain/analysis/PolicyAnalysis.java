@@ -47,6 +47,10 @@ import org.cotrain.tensor.Tensor;
  *       predicts is compared (normalised, Euclidean) with all the training chunks of real and sim data, and the
  *       share of real chunks among its k nearest is averaged ({@link NearestNeighbours}). The pool's own share of
  *       real chunks is the level of no preference.</li>
+ *   <li>t-SNE (with {@code tsnePoints > 0}): both embeddings of the probes' windows (at most tsnePoints of them, a
+ *       seeded subsample) mapped to 2-D by {@link Tsne}, real and sim coloured ({@link TsnePlots}); the report gives
+ *       each map's KL divergence and the share of windows whose nearest neighbour in the map is of their own
+ *       domain (near 0.5 with balanced domains that mix, near 1 where they separate).</li>
  * </ul>
  * Everything goes through the policy's condition pipeline and the denoiser's activations: for an image policy the
  * windows' frames go through its encoders (centre crops), its rollouts see the rendered frames.
@@ -63,9 +67,40 @@ public final class PolicyAnalysis {
      * @param k                 neighbours per predicted chunk
      * @param seed              seed of the window choice, the split, the sampling noise and the initial conditions
      * @param batch             episodes stepped together
+     * @param tsnePoints        windows in the t-SNE maps (0: no maps; else at least 4)
+     * @param tsnePerplexity    their perplexity (lowered to (N - 1) / 3 for N windows when that is smaller)
      */
     public record Options(int samplesPerDataset, int ddimSteps, double testFraction, double l2, int rollouts,
-                          EnvConfig env, int k, long seed, int batch) {}
+                          EnvConfig env, int k, long seed, int batch, int tsnePoints, double tsnePerplexity) {
+
+        /** Without t-SNE maps. */
+        public Options(int samplesPerDataset, int ddimSteps, double testFraction, double l2, int rollouts,
+                       EnvConfig env, int k, long seed, int batch) {
+            this(samplesPerDataset, ddimSteps, testFraction, l2, rollouts, env, k, seed, batch, 0, 30);
+        }
+    }
+
+    /**
+     * The t-SNE maps of both embeddings of the same windows: window i is training window {@code window[i]} of
+     * dataset {@code dataset[i]} (0: real); {@code *NearestSameDomain} is the share of windows whose nearest
+     * neighbour in that map is of their own domain (real or sim), {@code domainBaseline} that share for a map that
+     * ignores the domain (the chance that another window, drawn at random, is of the same domain).
+     */
+    public record TsneMaps(int[] window, int[] dataset, Tsne.Result observation, Tsne.Result finalActivations,
+                           double observationNearestSameDomain, double finalNearestSameDomain,
+                           double domainBaseline) {
+
+        public int real() {
+            int r = 0;
+            for (int d : dataset) {
+                r += d == 0 ? 1 : 0;
+            }
+            return r;
+        }
+    }
+
+    /** The t-SNE maps' stream key (with the analysis seed): their subsample and initial maps. */
+    private static final long TSNE_STREAM = 0x54534E45L;   // "TSNE"
 
     /** The kNN attribution of a policy's rollouts. */
     public record Attribution(String env, int episodes, double successRate, int queries, int k, double realFraction,
@@ -74,7 +109,18 @@ public final class PolicyAnalysis {
     /** What {@link #run} measured; attribution is null without rollouts. */
     public record Report(Path checkpoint, List<Path> data, int samplesPerDataset, int ddimSteps, double l2,
                          LogisticProbe.Result observationProbe, LogisticProbe.Result finalActivationProbe,
-                         Attribution attribution) {
+                         Attribution attribution, TsneMaps tsne) {
+
+        /**
+         * Writes the t-SNE maps as {@code <stem>_tsne_observation_embeddings.png}, {@code
+         * <stem>_tsne_final_activations.png} and their coordinates as {@code <stem>_tsne.csv} in dir; returns them.
+         */
+        public List<Path> writeTsne(Path dir, String stem) {
+            if (tsne == null) {
+                throw new IllegalStateException("no t-SNE maps in this report: run with Options.tsnePoints > 0");
+            }
+            return TsnePlots.write(dir, stem, tsne);
+        }
 
         /** A few lines for people. */
         public String summary() {
@@ -94,6 +140,15 @@ public final class PolicyAnalysis {
                         + " real, %d sim)%n", a.episodes(), a.env(), a.successRate(), a.queries(), a.realFraction(),
                         a.k(), a.poolRealShare(), a.poolReal(), a.poolSim()));
             }
+            if (tsne != null) {
+                TsneMaps t = tsne;
+                sb.append(String.format(Locale.ROOT, "t-SNE (%d windows: %d real, %d sim; perplexity %.3g): nearest"
+                        + " neighbour of the same domain for %.3f (observation embeddings, KL %.3f) and %.3f (final"
+                        + " activations, KL %.3f) of them; %.3f for a map blind to the domain%n", t.dataset().length,
+                        t.real(), t.dataset().length - t.real(), t.observation().perplexity(),
+                        t.observationNearestSameDomain(), t.observation().kl(), t.finalNearestSameDomain(),
+                        t.finalActivations().kl(), t.domainBaseline()));
+            }
             return sb.toString();
         }
 
@@ -109,6 +164,21 @@ public final class PolicyAnalysis {
                     + " \"l2\": %s,%n", samplesPerDataset, ddimSteps, num(l2)));
             sb.append("    \"observation_embeddings\": ").append(json(observationProbe)).append(",\n");
             sb.append("    \"final_activations\": ").append(json(finalActivationProbe)).append("},\n");
+            if (tsne == null) {
+                sb.append("  \"tsne\": null,\n");
+            } else {
+                TsneMaps t = tsne;
+                sb.append(String.format(Locale.ROOT, "  \"tsne\": {\"windows\": %d, \"real\": %d, \"sim\": %d,"
+                        + " \"perplexity\": %s, \"iterations\": %d, \"domain_baseline\": %s,%n",
+                        t.dataset().length, t.real(), t.dataset().length - t.real(), num(t.observation().perplexity()),
+                        t.observation().iterations(), num(t.domainBaseline())));
+                sb.append(String.format(Locale.ROOT, "    \"observation_embeddings\": {\"kl\": %s,"
+                        + " \"nearest_same_domain\": %s},%n", num(t.observation().kl()),
+                        num(t.observationNearestSameDomain())));
+                sb.append(String.format(Locale.ROOT, "    \"final_activations\": {\"kl\": %s,"
+                        + " \"nearest_same_domain\": %s}},%n", num(t.finalActivations().kl()),
+                        num(t.finalNearestSameDomain())));
+            }
             if (attribution == null) {
                 sb.append("  \"knn\": null\n");
             } else {
@@ -262,6 +332,10 @@ public final class PolicyAnalysis {
             throw new IllegalArgumentException(checkpoint + ": no " + Checkpoint.CONFIG + " metadata; not a"
                     + " cotrain policy or checkpoint");
         }
+        if (o.tsnePoints() != 0 && (o.tsnePoints() < 4 || !(o.tsnePerplexity() >= 1))) {
+            throw new IllegalArgumentException("t-SNE: tsnePoints " + o.tsnePoints() + " must be 0 (no maps) or at"
+                    + " least 4, and the perplexity " + o.tsnePerplexity() + " at least 1");
+        }
         Config config = Config.fromYaml(yaml, checkpoint + " metadata");
         TrainConfig trained = config.toTrainConfig();
         if (data != null) {
@@ -300,13 +374,69 @@ public final class PolicyAnalysis {
                     Streams.key(o.seed(), Streams.SPLIT, 1));
             LogisticProbe.Result finalProbe = LogisticProbe.evaluate(f.finalActivations, f.label, o.testFraction(),
                     o.l2(), Streams.key(o.seed(), Streams.SPLIT, 2));
+            TsneMaps maps = o.tsnePoints() > 0 ? tsne(f, o, pool, log) : null;
             Attribution attribution = o.rollouts() > 0 ? attribute(policy, mixture, tc, o, pool, log) : null;
             return new Report(checkpoint, tc.task().dataset().paths(), n, o.ddimSteps(), o.l2(), obsProbe, finalProbe,
-                    attribution);
+                    attribution, maps);
         }
     }
 
-    private record Features(double[][] observation, double[][] finalActivations, int[] label) {}
+    private record Features(double[][] observation, double[][] finalActivations, int[] label, int[] dataset,
+                            int[] window) {}
+
+    /** t-SNE maps of both embeddings of at most o.tsnePoints() of the windows (a seeded subsample, in row order). */
+    private static TsneMaps tsne(Features f, Options o, ForkJoinPool pool, PrintStream log) {
+        int total = f.label().length;
+        int m = Math.min(total, o.tsnePoints());
+        int[] rows = java.util.Arrays.copyOf(LogisticProbe.permutation(total, Streams.key(o.seed(), TSNE_STREAM, 0)),
+                m);
+        java.util.Arrays.sort(rows);
+        double[][] obs = new double[m][];
+        double[][] fin = new double[m][];
+        int[] window = new int[m];
+        int[] dataset = new int[m];
+        int[] label = new int[m];
+        for (int i = 0; i < m; i++) {
+            obs[i] = f.observation()[rows[i]];
+            fin[i] = f.finalActivations()[rows[i]];
+            window[i] = f.window()[rows[i]];
+            dataset[i] = f.dataset()[rows[i]];
+            label[i] = f.label()[rows[i]];
+        }
+        double perplexity = Math.min(o.tsnePerplexity(), (m - 1) / 3.0);
+        log.printf(Locale.ROOT, "cotrain analyze: t-SNE of %d windows (perplexity %.3g%s), observation embeddings"
+                + " (%d dims) and final activations (%d dims)%n", m, perplexity, perplexity < o.tsnePerplexity()
+                ? ", lowered from " + o.tsnePerplexity() + " for so few" : "", obs[0].length, fin[0].length);
+        Tsne.Result a = pool.submit(() -> Tsne.embed(obs, Tsne.Options.defaults(Streams.key(o.seed(), TSNE_STREAM,
+                1)).withPerplexity(perplexity))).join();
+        Tsne.Result b = pool.submit(() -> Tsne.embed(fin, Tsne.Options.defaults(Streams.key(o.seed(), TSNE_STREAM,
+                2)).withPerplexity(perplexity))).join();
+        int real = 0;
+        for (int l : label) {
+            real += l == 0 ? 1 : 0;
+        }
+        double baseline = (real * (real - 1.0) + (m - real) * (m - real - 1.0)) / (m * (m - 1.0));
+        return new TsneMaps(window, dataset, a, b, nearestSameLabel(a.embedding(), label),
+                nearestSameLabel(b.embedding(), label), baseline);
+    }
+
+    /** The share of points whose nearest other point (ties: the first) has their label. */
+    static double nearestSameLabel(double[][] y, int[] label) {
+        int same = 0;
+        for (int i = 0; i < y.length; i++) {
+            int best = -1;
+            double bd = Double.POSITIVE_INFINITY;
+            for (int j = 0; j < y.length; j++) {
+                double dx = y[i][0] - y[j][0], dy = y[i][1] - y[j][1], dd = dx * dx + dy * dy;
+                if (j != i && dd < bd) {
+                    bd = dd;
+                    best = j;
+                }
+            }
+            same += label[best] == label[i] ? 1 : 0;
+        }
+        return same / (double) y.length;
+    }
 
     /** The two embeddings of n random training windows per dataset (label 0: the first dataset, 1: the others). */
     private static Features features(Subject policy, MixtureDataset mixture, int n, long seed) {
@@ -316,6 +446,8 @@ public final class PolicyAnalysis {
         double[][] obsFeatures = new double[total][];
         double[][] finalFeatures = new double[total][];
         int[] label = new int[total];
+        int[] dataset = new int[total];
+        int[] window = new int[total];
         int row = 0;
         int chunk = policy.images() ? 32 : 256; // windows per sampling batch (an image window has To frames)
         Backend backend = policy.model().backend();
@@ -349,12 +481,14 @@ public final class PolicyAnalysis {
                         obsFeatures[row] = o;
                         finalFeatures[row] = fa;
                         label[row] = j == 0 ? 0 : 1;
+                        dataset[row] = j;
+                        window[row] = chosen[first + i];
                         row++;
                     }
                 }
             }
         }
-        return new Features(obsFeatures, finalFeatures, label);
+        return new Features(obsFeatures, finalFeatures, label, dataset, window);
     }
 
     /** Rollouts in the environment, then the kNN attribution of every predicted chunk to the training chunks. */

@@ -18,8 +18,9 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code cotrain analyze --checkpoint C [--data real.hdf5,sim.hdf5] [--rollouts N --env target]}: how a trained
  * policy separates sim from real (logistic-regression probes on its observation embeddings and final activations)
- * and, with rollouts, whether its predicted action chunks lie nearer real or sim training chunks (kNN attribution).
- * Prints a summary and writes JSON. See {@link PolicyAnalysis}.
+ * and, with rollouts, whether its predicted action chunks lie nearer real or sim training chunks (kNN attribution);
+ * with {@code --tsne}, t-SNE maps of both embeddings, real and sim coloured, as PNGs beside the JSON. Prints a summary
+ * and writes JSON. See {@link PolicyAnalysis}.
  */
 @Command(name = "analyze", mixinStandardHelpOptions = true,
         description = "Probe a policy's embeddings for sim vs real, and attribute its rollouts' action chunks to real"
@@ -72,6 +73,19 @@ final class AnalyzeCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "FILE.json", description = "Write the report as JSON.")
     Path out;
 
+    @Option(names = "--tsne", description = "Also map both embeddings of the probes' windows to 2-D by t-SNE, real and"
+            + " sim coloured: FILE_tsne_observation_embeddings.png, FILE_tsne_final_activations.png and FILE_tsne.csv"
+            + " beside --out FILE.json.")
+    boolean tsne;
+
+    @Option(names = "--tsne-points", defaultValue = "2000", paramLabel = "N",
+            description = "At most N windows in the maps, a seeded subsample (default ${DEFAULT-VALUE}).")
+    int tsnePoints;
+
+    @Option(names = "--tsne-perplexity", defaultValue = "30",
+            description = "Perplexity of the maps (default ${DEFAULT-VALUE}; lowered for fewer than 3x+1 windows).")
+    double tsnePerplexity;
+
     @Parameters(paramLabel = "key=value", description = "Environment overrides for the rollouts.")
     List<String> overrides = new ArrayList<>();
 
@@ -85,16 +99,30 @@ final class AnalyzeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("need --samples >= 2, --ddim >= 1, --k >= 1, --rollouts >= 0, --batch"
                     + " >= 1, --l2 >= 0 and --test-fraction in (0, 1)");
         }
+        if (tsne && (out == null || tsnePoints < 4 || !(tsnePerplexity >= 1))) {
+            throw new IllegalArgumentException("--tsne writes its maps beside --out FILE.json: it needs --out, and"
+                    + " --tsne-points >= 4 (got " + tsnePoints + ") and --tsne-perplexity >= 1 (got " + tsnePerplexity
+                    + ")");
+        }
         EnvConfig config = EnvPresets.get(env).withOverrides(overrides);
         int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         ForkJoinPool pool = new ForkJoinPool(Math.max(1, n));
         try {
             PolicyAnalysis.Report report = PolicyAnalysis.run(checkpoint, data, new PolicyAnalysis.Options(samples,
-                    ddim, testFraction, l2, rollouts, config, k, seed, batch), Backends.select(), pool, System.out);
+                    ddim, testFraction, l2, rollouts, config, k, seed, batch, tsne ? tsnePoints : 0, tsnePerplexity),
+                    Backends.select(), pool, System.out);
             System.out.print(report.summary());
             if (out != null) {
                 AtomicFiles.writeString(out, report.toJson());
                 System.out.println("wrote " + out);
+            }
+            if (tsne) {
+                String name = out.getFileName().toString();
+                String stem = name.endsWith(".json") ? name.substring(0, name.length() - 5) : name;
+                Path dir = out.toAbsolutePath().getParent();
+                for (Path p : report.writeTsne(dir, stem)) {
+                    System.out.println("wrote " + p);
+                }
             }
         } finally {
             pool.shutdown();
