@@ -28,6 +28,7 @@ import org.cotrain.io.AtomicFiles;
  * DIR/slurm/collect.sbatch     afterany the array: writes the tables and plots ({@code --collect})
  * DIR/slurm/logs/              each task's output (%A_%a.out, appended when a task is requeued)
  * DIR/slurm/jobs.txt           one line per submission: when, the job ids, the points
+ * DIR/slurm/grid.yaml          the grid as first submitted: a changed grid is refused (by submission and tasks)
  * </pre>
  * Each task claims its point ({@link SweepTask}), writes its result atomically, and touches no other point's files.
  * A task stopped by the scheduler (time limit, preemption: SIGTERM, then SIGKILL after KillWait) checkpoints on the
@@ -37,6 +38,8 @@ import org.cotrain.io.AtomicFiles;
  */
 public final class SlurmLauncher {
     public static final String DIR = "slurm";
+    /** The grid as first submitted into the sweep directory. */
+    public static final String GRID = "grid.yaml";
 
     /**
      * @param partition    --partition, or null for the cluster's default
@@ -84,6 +87,11 @@ public final class SlurmLauncher {
     /** Submits every point that is neither done nor running; with every point done, writes the tables instead. */
     public Submission submit(SweepRunner runner) throws IOException {
         requireCommand("sbatch");
+        if (Files.exists(outDir) && !Files.isWritable(outDir)) {
+            throw new IllegalArgumentException("--out " + outDir + " is not writable by this user: the tasks write"
+                    + " their points there");
+        }
+        requireUnchanged(grid, outDir);
         List<SweepStatus.Point> status = SweepStatus.read(grid, outDir, queue());
         Set<Integer> queued = queuedTasks();
         List<SweepStatus.Point> todo = status.stream().filter(p -> p.state() != SweepStatus.State.DONE
@@ -103,6 +111,8 @@ public final class SlurmLauncher {
             return new Submission(null, null, List.of());
         }
         Files.createDirectories(outDir.resolve(DIR).resolve("logs"));
+        Path submitted = outDir.resolve(DIR).resolve(GRID);
+        if (!Files.isRegularFile(submitted)) AtomicFiles.writeString(submitted, Files.readString(gridFile));
         // The data first, here: tasks that each generated a missing file would do the same work at the same time.
         runner.data().prepare(todo.stream().map(SweepStatus.Point::point).toList());
         List<Integer> numbers = todo.stream().map(SweepStatus.Point::number).toList();
@@ -124,6 +134,20 @@ public final class SlurmLauncher {
                         : ", " + options.gpusPerPoint() + " GPU" + (options.gpusPerPoint() == 1 ? "" : "s"),
                 collectJob, gridFile, outDir);
         return new Submission(arrayJob, collectJob, numbers);
+    }
+
+    /**
+     * Refuses a grid whose text differs from the one first submitted into outDir (DIR/slurm/grid.yaml): the points
+     * already finished or queued belong to that one. Submission and every task check it, so an edit of the grid file
+     * while tasks wait in the queue fails those tasks (each with its error) instead of mixing two grids in one sweep.
+     */
+    public static void requireUnchanged(SweepGrid grid, Path outDir) throws IOException {
+        Path submitted = outDir.resolve(DIR).resolve(GRID);
+        if (Files.isRegularFile(submitted) && Files.isRegularFile(grid.file())
+                && !Files.readString(submitted).equals(Files.readString(grid.file()))) {
+            throw new IllegalArgumentException(grid.file() + " has changed since it was first submitted into "
+                    + outDir + " (that grid is " + submitted + "): restore it, or use a new --out for the new grid");
+        }
     }
 
     /** The tasks (point numbers) of this sweep's earlier array jobs (DIR/slurm/jobs.txt) still in the queue. */

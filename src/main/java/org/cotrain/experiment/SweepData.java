@@ -9,11 +9,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.TimeUnit;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.cotrain.config.PolicyKind;
 import org.cotrain.data.RobomimicReader;
+import org.cotrain.io.DirectoryLock;
 import org.cotrain.sim.DemoGenerator;
 import org.cotrain.sim.EnvConfig;
 import org.cotrain.sim.expert.Experts;
@@ -98,7 +100,17 @@ public final class SweepData {
             out.printf(Locale.ROOT, "  %s: %s is already there%n", what, file);
             return file;
         }
-        Files.createDirectories(file.getParent());
+        // One generator at a time: the tasks of a cluster sweep share DIR/data, and a file is generated once.
+        try (DirectoryLock lock = claimWaiting(file.getParent())) {
+            if (demosIn(file) == d.demos()) { // another process generated it while this one waited
+                out.printf(Locale.ROOT, "  %s: %s is there now%n", what, file);
+                return file;
+            }
+            return generate(what, d, file);
+        }
+    }
+
+    private Path generate(String what, SweepGrid.DataSpec d, Path file) throws IOException {
         EnvConfig env = d.envConfig();
         out.printf(Locale.ROOT, "  %s: generating %s into %s%n", what, d.describe(), file);
         ForkJoinPool pool = new ForkJoinPool(cores);
@@ -113,6 +125,28 @@ public final class SweepData {
             pool.shutdown();
         }
         return file;
+    }
+
+    /** Claims a directory, waiting (up to 6 hours) while another process holds it. */
+    private DirectoryLock claimWaiting(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        long deadline = System.nanoTime() + TimeUnit.HOURS.toNanos(6);
+        boolean told = false;
+        while (true) {
+            try {
+                return DirectoryLock.claim(dir, "cotrain sweep: generating datasets");
+            } catch (DirectoryLock.DirectoryInUseException busy) {
+                if (System.nanoTime() > deadline) throw busy;
+                if (!told) out.println("  waiting: " + busy.getMessage());
+                told = true;
+                try {
+                    Thread.sleep(2000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while waiting for " + dir, e);
+                }
+            }
+        }
     }
 
     /** Demos in a dataset file, or -1 when it is missing or unreadable (an interrupted generation). */

@@ -174,6 +174,12 @@ public final class SweepRunner {
             }
             SweepPoint p = points.get(number - 1);
             try (SweepTask task = SweepTask.claim(options.outDir(), p)) {
+                try {
+                    SlurmLauncher.requireUnchanged(grid, options.outDir());
+                } catch (IllegalArgumentException changed) {
+                    writeError(pointDir(p), changed.getMessage(), changed);
+                    throw changed;
+                }
                 if (Files.isRegularFile(pointDir(p).resolve(RESULT))) {
                     out.printf(Locale.ROOT, "cotrain sweep %s: point %d (%s) is finished already%n", grid.name(),
                             number, p.id());

@@ -28,18 +28,19 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A sweep as a Slurm job array on a real Slurm: a single-node cluster on this machine (scripts/slurm-local.sh starts
  * one, installing Debian's slurm-wlm when it is missing; where it cannot, no root or no apt, the test skips and says
- * why). Two points at toy scale run as array tasks, one of them requeued mid-training as a preemption would (Slurm
- * sends it SIGTERM): it checkpoints, resumes when it runs again and ends where an uninterrupted run ends; the
- * dependent collect job writes the tables; a second submission finds nothing to do.
+ * why). Four points at toy scale run as array tasks, one of them requeued mid-training as a preemption would (Slurm
+ * sends it SIGTERM): it checkpoints and resumes when it runs again; the dependent collect job writes the tables; every
+ * point ends bit for bit where the same grid run with the local launcher ends; a changed grid is refused, and a
+ * second submission finds nothing to do.
  */
 class SlurmSweepTest {
-    // 600 steps: long enough to requeue the point mid-training, with a checkpoint every epoch of 20 steps
+    // 4 points of 300 steps: long enough to requeue one mid-training, with a checkpoint every epoch of 20 steps
     static final String GRID = """
             config: small_cpu
-            overrides: [cotrain.total_train_steps=600, training.max_train_steps=20, training.checkpoint_every=1,
+            overrides: [cotrain.total_train_steps=300, training.max_train_steps=20, training.checkpoint_every=1,
                         policy.model.n_layer=1, dataloader.batch_size=16]
             eval: {trials: 4, ddim_steps: 2, batch: 4, overrides: [max_steps=16]}
-            grid: {real_demos: [2], sim_demos: [3], alpha: [natural], seeds: [0]}
+            grid: {real_demos: [2], sim_demos: [3], alpha: [natural, 0.25, 0.75], seeds: [0]}
             """;
 
     @TempDir
@@ -77,16 +78,16 @@ class SlurmSweepTest {
 
         SlurmLauncher.Submission first = launcher.submit(runner);
         String text = log.toString(StandardCharsets.UTF_8);
-        assertEquals(List.of(1, 2), first.points(), text);
+        assertEquals(List.of(1, 2, 3, 4), first.points(), text);
         assertNotNull(first.arrayJob(), text);
         String script = Files.readString(out.resolve("slurm/sweep.sbatch"));
-        assertTrue(script.contains("#SBATCH --array=1,2%2\n") && script.contains("#SBATCH --requeue\n")
+        assertTrue(script.contains("#SBATCH --array=1,2,3,4%2\n") && script.contains("#SBATCH --requeue\n")
                 && script.contains("--point \"$SLURM_ARRAY_TASK_ID\""), script);
 
         // Requeue point 2 once it has a checkpoint and is training on: Slurm stops it with SIGTERM, as a preemption.
         SweepPoint p2 = SweepPoint.enumerate(grid).get(1);
         Path dir2 = runner.pointDir(p2);
-        waitFor(() -> SweepRunner.lastStep(dir2.resolve("metrics.jsonl")) >= 50, 240, "point 2 to pass step 50",
+        waitFor(() -> SweepRunner.lastStep(dir2.resolve("metrics.jsonl")) >= 40, 240, "point 2 to pass step 40",
                 out);
         SweepTask.Info task = SweepTask.read(out, p2);
         assertNotNull(task, "point 2's claim");
@@ -98,29 +99,41 @@ class SlurmSweepTest {
         // The collect job runs after every task: then the tables are there.
         waitFor(() -> SlurmLauncher.queue().apply(first.collectJob()) == null, 420, "the collect job to finish", out);
         List<SweepStatus.Point> status = SweepStatus.read(grid, out, SlurmLauncher.queue());
-        assertEquals(2, SweepStatus.counts(status).get(SweepStatus.State.DONE), status + "\n" + logs(out));
+        assertEquals(4, SweepStatus.counts(status).get(SweepStatus.State.DONE), status + "\n" + logs(out));
         List<String> csv = Files.readAllLines(out.resolve("results.csv"));
-        assertEquals(3, csv.size(), String.join("\n", csv));
+        assertEquals(5, csv.size(), String.join("\n", csv));
         Map<String, Object> resumed = SweepRunnerTest.result(out, p2.id());
         long from = ((Number) resumed.get("resumed_from_step")).longValue();
-        assertTrue(from >= 20 && from < 600, "point 2 resumed from step " + from + "\n" + logs(out));
-        assertEquals(600L, ((Number) resumed.get("train_steps")).longValue());
+        assertTrue(from >= 20 && from < 300, "point 2 resumed from step " + from + "\n" + logs(out));
+        assertEquals(300L, ((Number) resumed.get("train_steps")).longValue());
         assertTrue(logs(out).contains("stopped at step"), logs(out));
 
-        // The same point trained without interruption, here: the same weights, bit for bit, and the same evaluation.
+        // The same grid with the local launcher, here: every point's weights bit for bit, and its evaluation.
         Path local = dir.resolve("local");
-        SweepRunner.Options one = new SweepRunner.Options(local, 1, 2, false);
-        SweepRunner.Outcome o = new SweepRunner(grid, one, new PrintStream(new ByteArrayOutputStream())).runPoint(2);
+        SweepRunner.Outcome o = new SweepRunner(grid, new SweepRunner.Options(local, 1, 2, false),
+                new PrintStream(new ByteArrayOutputStream())).run();
         assertEquals(List.of(), o.failed());
-        Safetensors a = Safetensors.read(Checkpoint.in(runner.pointDir(p2)));
-        Safetensors b = Safetensors.read(Checkpoint.in(local.resolve(SweepRunner.POINTS).resolve(p2.id())));
-        for (String name : b.names()) {
-            if (b.dtype(name).equals("F32")) {
-                assertArrayEquals(b.floats(name), a.floats(name), name);
+        for (SweepPoint p : SweepPoint.enumerate(grid)) {
+            Safetensors a = Safetensors.read(Checkpoint.in(runner.pointDir(p)));
+            Safetensors b = Safetensors.read(Checkpoint.in(local.resolve(SweepRunner.POINTS).resolve(p.id())));
+            assertEquals(b.names(), a.names(), p.id());
+            for (String name : b.names()) {
+                if (b.dtype(name).equals("F32")) {
+                    assertArrayEquals(b.floats(name), a.floats(name), p.id() + " " + name);
+                }
             }
+            Map<?, ?> slurmResult = (Map<?, ?>) SweepRunnerTest.result(out, p.id()).get("result");
+            Map<?, ?> localResult = (Map<?, ?>) SweepRunnerTest.result(local, p.id()).get("result");
+            assertEquals(localResult.get("episodes"), slurmResult.get("episodes"), p.id());
         }
-        Map<?, ?> uninterrupted = (Map<?, ?>) SweepRunnerTest.result(local, p2.id()).get("result");
-        assertEquals(uninterrupted.get("episodes"), ((Map<?, ?>) resumed.get("result")).get("episodes"));
+
+        // A grid edited since the first submission is refused, and nothing is touched.
+        String gridText = Files.readString(grid.file());
+        Files.writeString(grid.file(), gridText.replace("alpha: [natural, 0.25, 0.75]", "alpha: [natural, 0.5]"));
+        IllegalArgumentException changed = org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class, () -> launcher.submit(runner));
+        assertTrue(changed.getMessage().contains("has changed since it was first submitted"), changed.getMessage());
+        Files.writeString(grid.file(), gridText);
 
         // Everything is done: a second submission submits nothing.
         SlurmLauncher.Submission again = launcher.submit(runner);
