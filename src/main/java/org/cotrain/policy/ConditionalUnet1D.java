@@ -4,8 +4,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.cotrain.config.ConditionalUnet1DConfig;
 import org.cotrain.io.Checkpoint;
@@ -18,6 +18,7 @@ import org.cotrain.nn.ConvTranspose1d;
 import org.cotrain.nn.Linear;
 import org.cotrain.nn.Mish;
 import org.cotrain.nn.Parameter;
+import org.cotrain.nn.StateDict;
 import org.cotrain.ops.Ops;
 import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.DType;
@@ -496,25 +497,8 @@ public final class ConditionalUnet1D implements TrainableDenoiser {
      * tensor.
      */
     public void loadWeights(Safetensors file) {
-        Set<String> known = new HashSet<>();
-        for (Parameter p : parameters) {
-            known.add(p.name());
-        }
-        for (String name : file.names()) {
-            if (name.startsWith(prefix) && !known.contains(name)) {
-                throw new IllegalArgumentException(file.source() + ": tensor " + name
-                        + " is not a parameter of this ConditionalUnet1D (was it saved with another configuration, "
-                        + "or by the other denoiser?)");
-            }
-        }
-        for (Parameter p : parameters) {
-            if (!file.contains(p.name())) {
-                throw new IllegalArgumentException(file.source() + ": missing parameter " + p.name());
-            }
-        }
-        for (Parameter p : parameters) {
-            file.copyInto(p.name(), p.value());
-        }
+        StateDict.load(file, prefix, parameters, Map.of(), Set.of(), "this ConditionalUnet1D (or by the other"
+                + " denoiser?)", "");
     }
 
     public void loadWeights(Path path) throws IOException {

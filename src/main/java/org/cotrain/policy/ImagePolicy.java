@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -19,6 +19,7 @@ import org.cotrain.io.Safetensors;
 import org.cotrain.nn.Buffer;
 import org.cotrain.nn.ImageEncoder;
 import org.cotrain.nn.Parameter;
+import org.cotrain.nn.StateDict;
 import org.cotrain.ops.Ops;
 import org.cotrain.random.Streams;
 import org.cotrain.tensor.Backend;
@@ -469,32 +470,15 @@ public final class ImagePolicy implements TrainablePolicy {
     public void load(Safetensors file, boolean ema) {
         LinearNormalizer n = LinearNormalizer.read(file);
         setNormalizer(n, file.source() + ": the normaliser");
-        Set<String> known = new HashSet<>();
+        List<Parameter> encoderParameters = new ArrayList<>();
+        Map<String, Tensor> encoderBuffers = new LinkedHashMap<>();
         for (ImageEncoder e : encoders) {
-            known.addAll(e.stateDictNames());
+            encoderParameters.addAll(e.parameters());
+            encoderBuffers.putAll(e.buffers());
         }
-        for (String name : file.names()) {
-            if (name.startsWith("obs_encoder.") && !known.contains(name)) {
-                throw new IllegalArgumentException(file.source() + ": tensor " + name + " is not a parameter of this"
-                        + " policy's encoders (cameras " + config.cameras().stream().map(ShapeMeta.ObsKey::key)
-                        .toList() + "; was it saved with another configuration?)");
-            }
-        }
-        for (ImageEncoder e : encoders) {
-            for (Map.Entry<String, Tensor> b : e.buffers().entrySet()) {
-                if (file.contains(b.getKey()) && (!Arrays.equals(file.shape(b.getKey()), b.getValue().shape())
-                        || !Arrays.equals(file.floats(b.getKey()), b.getValue().toFloatArray()))) {
-                    throw new IllegalArgumentException(file.source() + ": tensor " + b.getKey() + " differs from this"
-                            + " configuration's (another crop_shape?)");
-                }
-            }
-            for (Parameter p : e.parameters()) {
-                if (!file.contains(p.name())) {
-                    throw new IllegalArgumentException(file.source() + ": missing parameter " + p.name());
-                }
-                file.copyInto(p.name(), p.value());
-            }
-        }
+        StateDict.load(file, "obs_encoder.", encoderParameters, encoderBuffers, Set.of(), "this policy's encoders"
+                + " (cameras " + config.cameras().stream().map(ShapeMeta.ObsKey::key).toList() + ")",
+                "another crop_shape?");
         model.loadWeights(file);
         if (ema && Checkpoint.hasEma(file)) {
             for (Parameter p : parameters) {

@@ -3,9 +3,7 @@ package org.cotrain.policy;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +19,7 @@ import org.cotrain.nn.LayerNorm;
 import org.cotrain.nn.Linear;
 import org.cotrain.nn.MlpEncoder;
 import org.cotrain.nn.Parameter;
+import org.cotrain.nn.StateDict;
 import org.cotrain.nn.TransformerDecoderLayer;
 import org.cotrain.nn.TransformerEncoderLayer;
 import org.cotrain.ops.Ops;
@@ -603,40 +602,12 @@ public final class TransformerForDiffusion implements TrainableDenoiser {
      * the configuration are errors naming the file and the tensor.
      */
     public void loadWeights(Safetensors file) {
-        Map<String, Tensor> bufs = buffers();
-        Set<String> known = new HashSet<>(bufs.keySet());
-        known.add(prefix + DUMMY_VARIABLE);
-        for (Parameter p : parameters) {
-            known.add(p.name());
-        }
         if (file.contains(prefix + DUMMY_VARIABLE) && Tensor.numel(file.shape(prefix + DUMMY_VARIABLE)) != 0) {
             throw new IllegalArgumentException(file.source() + ": tensor " + prefix + DUMMY_VARIABLE + " has shape "
                     + Tensor.shapeString(file.shape(prefix + DUMMY_VARIABLE)) + ", DP's is empty (0)");
         }
-        for (String name : file.names()) {
-            if (name.startsWith(prefix) && !known.contains(name)) {
-                throw new IllegalArgumentException(file.source() + ": tensor " + name
-                        + " is not a parameter of this model (was it saved with another configuration?)");
-            }
-        }
-        for (Parameter p : parameters) {
-            if (!file.contains(p.name())) {
-                throw new IllegalArgumentException(file.source() + ": missing parameter " + p.name());
-            }
-        }
-        for (Map.Entry<String, Tensor> e : bufs.entrySet()) {
-            if (file.contains(e.getKey())) {
-                float[] theirs = file.floats(e.getKey());
-                if (!Arrays.equals(theirs, e.getValue().toFloatArray())
-                        || !Arrays.equals(file.shape(e.getKey()), e.getValue().shape())) {
-                    throw new IllegalArgumentException(file.source() + ": tensor " + e.getKey()
-                            + " differs from this configuration's mask (causal_attn or sizes differ?)");
-                }
-            }
-        }
-        for (Parameter p : parameters) {
-            file.copyInto(p.name(), p.value());
-        }
+        StateDict.load(file, prefix, parameters, buffers(), Set.of(prefix + DUMMY_VARIABLE), "this model",
+                "a mask: causal_attn or sizes differ?");
     }
 
     public void loadWeights(Path path) throws IOException {
