@@ -39,6 +39,14 @@ class ConfigTest {
     }
 
     @Test
+    void theFifteenMinutePresetIsSmallCpuWithTheMeasuredRecipe() {
+        // docs/RESULTS.md measured small_cpu with these overrides (run c3, 34.5%): the preset must be exactly that
+        assertEquals(Config.load(Presets.SMALL_CPU, List.of("exp_name=small_cpu_15min", "dataloader.batch_size=256",
+                "optimizer.learning_rate=2.0e-3", "optimizer.weight_decay=1.0e-3",
+                "cotrain.total_train_steps=16000")), Config.load(Presets.SMALL_CPU_15MIN));
+    }
+
+    @Test
     void pushtPresetHasDiffusionPolicyValues() {
         TrainConfig t = Config.fromPreset(Presets.PUSHT_LOWDIM_TRANSFORMER).toTrainConfig();
         assertEquals(2, t.nObsSteps());
@@ -96,7 +104,7 @@ class ConfigTest {
 
         ConfigException e = error(() -> Config.load("no_such_thing"));
         assertEquals("no config file or preset named 'no_such_thing'; presets: pusht_lowdim_transformer, small_cpu,"
-                + " pusht_image_transformer, small_cpu_image, pusht_lowdim_unet, small_cpu_unet",
+                + " small_cpu_15min, pusht_image_transformer, small_cpu_image, pusht_lowdim_unet, small_cpu_unet",
                 e.getMessage());
     }
 
