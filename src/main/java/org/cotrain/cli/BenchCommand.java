@@ -104,7 +104,7 @@ final class BenchCommand implements Callable<Integer> {
         try (LowdimPolicy policy = new LowdimPolicy(backend, pc, normalizer, tc.training().seed())) {
             double[] ms = what.equals("train") ? benchTrain(policy, tc, b) : benchSample(policy, b);
             double median = median(ms);
-            String common = common(backend, b, policy.model().parameterCount());
+            String common = common(backend, b, policy.denoiser().parameterCount());
             if (what.equals("train")) {
                 System.out.printf(Locale.ROOT, "{\"bench\": \"train\", %s, \"ms_per_step\": %.3f,"
                         + " \"samples_per_s\": %.1f, \"min_ms\": %.3f}%n", common, median, b * 1000.0 / median,
@@ -245,14 +245,14 @@ final class BenchCommand implements Callable<Integer> {
         LowdimPolicyConfig pc = policy.config();
         try (Tensor actions = policy.backend().empty(b, pc.horizon(), pc.actionDim());
                 Tensor obs = policy.backend().empty(b, pc.nObsSteps(), pc.obsDim());
-                AdamW optimizer = new AdamW(policy.model().parameters(), (float) tc.optimizer().beta1(),
+                AdamW optimizer = new AdamW(policy.denoiser().parameters(), (float) tc.optimizer().beta1(),
                         (float) tc.optimizer().beta2(), 1e-8f, (float) tc.optimizer().weightDecay())) {
             Ops.randUniform(actions, 1, 0);
             Ops.randUniform(obs, 2, 0);
             double[] ms = new double[repeat];
             for (int i = -warmup; i < repeat; i++) {
                 long t0 = System.nanoTime();
-                policy.model().zeroGrad();
+                policy.denoiser().zeroGrad();
                 policy.loss(actions, obs, tc.training().seed(), i + warmup, true);
                 policy.backward(1f);
                 optimizer.step((float) tc.optimizer().learningRate());
