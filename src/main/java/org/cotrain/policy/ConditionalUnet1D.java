@@ -21,7 +21,6 @@ import org.cotrain.nn.Parameter;
 import org.cotrain.nn.StateDict;
 import org.cotrain.ops.Ops;
 import org.cotrain.tensor.Backend;
-import org.cotrain.tensor.DType;
 import org.cotrain.tensor.Tensor;
 
 /**
@@ -336,35 +335,8 @@ public final class ConditionalUnet1D implements TrainableDenoiser {
     }
 
     private int checkInputs(Tensor sample, Tensor timesteps, Tensor cond) {
-        if (sample.rank() != 3 || sample.dim(1) != config.horizon() || sample.dim(2) != config.inputDim()) {
-            throw new IllegalArgumentException(NAME + ": sample has shape " + sample.shapeString() + ", expected (B, "
-                    + config.horizon() + ", " + config.inputDim() + ") (horizon, input_dim)");
-        }
-        int b = sample.dim(0);
-        if (b <= 0) {
-            throw new IllegalArgumentException(NAME + ": empty batch " + sample.shapeString());
-        }
-        if (timesteps.dtype() != DType.F32 || !timesteps.hasShape(b)) {
-            throw new IllegalArgumentException(NAME + ": timesteps must be float32 of shape (" + b + ",), got "
-                    + timesteps.dtype() + " " + timesteps.shapeString());
-        }
-        if (config.obsAsGlobalCond()) {
-            if (cond == null || !cond.hasShape(b, config.nObsSteps(), config.condDim())) {
-                throw new IllegalArgumentException(NAME + ": cond has shape " + (cond == null ? "null"
-                        : cond.shapeString()) + ", expected (" + b + ", " + config.nObsSteps() + ", "
-                        + config.condDim() + ") (B, n_obs_steps, cond_dim)");
-            }
-        } else if (cond != null) {
-            throw new IllegalArgumentException(NAME + ": cond " + cond.shapeString()
-                    + " given, but the model has no global condition (cond_dim 0)");
-        }
-        for (Tensor t : new Tensor[] {sample, timesteps, cond}) {
-            if (t != null && t.backend() != backend) {
-                throw new IllegalArgumentException(NAME + ": input on backend " + t.backend().name()
-                        + ", the model is on " + backend.name());
-            }
-        }
-        return b;
+        return DenoiserInputs.check(NAME, backend, sample, timesteps, cond, config.horizon(), config.inputDim(),
+                config.obsAsGlobalCond(), config.nObsSteps(), config.condDim(), "global");
     }
 
     // ---- backward ---------------------------------------------------------------------------------------------------

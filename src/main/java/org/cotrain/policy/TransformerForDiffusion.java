@@ -24,7 +24,6 @@ import org.cotrain.nn.TransformerDecoderLayer;
 import org.cotrain.nn.TransformerEncoderLayer;
 import org.cotrain.ops.Ops;
 import org.cotrain.tensor.Backend;
-import org.cotrain.tensor.DType;
 import org.cotrain.tensor.Tensor;
 
 /**
@@ -440,36 +439,8 @@ public final class TransformerForDiffusion implements TrainableDenoiser {
     }
 
     private int checkInputs(Tensor sample, Tensor timesteps, Tensor cond) {
-        String op = "TransformerForDiffusion";
-        if (sample.rank() != 3 || sample.dim(1) != config.horizon() || sample.dim(2) != config.inputDim()) {
-            throw new IllegalArgumentException(op + ": sample has shape " + sample.shapeString() + ", expected (B, "
-                    + config.horizon() + ", " + config.inputDim() + ") (horizon, input_dim)");
-        }
-        int b = sample.dim(0);
-        if (b <= 0) {
-            throw new IllegalArgumentException(op + ": empty batch " + sample.shapeString());
-        }
-        if (timesteps.dtype() != DType.F32 || !timesteps.hasShape(b)) {
-            throw new IllegalArgumentException(op + ": timesteps must be float32 of shape (" + b + ",), got "
-                    + timesteps.dtype() + " " + timesteps.shapeString());
-        }
-        if (config.obsAsCond()) {
-            if (cond == null || !cond.hasShape(b, config.nObsSteps(), config.condDim())) {
-                throw new IllegalArgumentException(op + ": cond has shape " + (cond == null ? "null"
-                        : cond.shapeString()) + ", expected (" + b + ", " + config.nObsSteps() + ", "
-                        + config.condDim() + ") (B, n_obs_steps, cond_dim)");
-            }
-        } else if (cond != null) {
-            throw new IllegalArgumentException(op + ": cond " + cond.shapeString()
-                    + " given, but the model has no observation condition (cond_dim 0)");
-        }
-        for (Tensor t : new Tensor[] {sample, timesteps, cond}) {
-            if (t != null && t.backend() != backend) {
-                throw new IllegalArgumentException(op + ": input on backend " + t.backend().name()
-                        + ", the model is on " + backend.name());
-            }
-        }
-        return b;
+        return DenoiserInputs.check("TransformerForDiffusion", backend, sample, timesteps, cond, config.horizon(),
+                config.inputDim(), config.obsAsCond(), config.nObsSteps(), config.condDim(), "observation");
     }
 
     // ---- backward ---------------------------------------------------------------------------------------------------

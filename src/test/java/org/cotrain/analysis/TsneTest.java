@@ -40,22 +40,9 @@ class TsneTest {
         return x;
     }
 
-    /** Leave-one-out 1-nearest-neighbour accuracy in the map. */
+    /** Leave-one-out 1-nearest-neighbour accuracy in the map: the analysis's own measure of it. */
     private static double oneNnAccuracy(double[][] y, int[] label) {
-        int right = 0;
-        for (int i = 0; i < y.length; i++) {
-            int best = -1;
-            double bd = Double.POSITIVE_INFINITY;
-            for (int j = 0; j < y.length; j++) {
-                double dx = y[i][0] - y[j][0], dy = y[i][1] - y[j][1], dd = dx * dx + dy * dy;
-                if (j != i && dd < bd) {
-                    bd = dd;
-                    best = j;
-                }
-            }
-            right += label[best] == label[i] ? 1 : 0;
-        }
-        return right / (double) y.length;
+        return PolicyAnalysis.nearestSameLabel(y, label);
     }
 
     /** The smallest distance between two clusters' centroids over the largest mean distance to a centroid. */
