@@ -12,10 +12,13 @@ import java.util.List;
  *                                 single task.dataset.max_train_episodes for all
  * @param domainConditioning       append the one-hot dataset index to the observation condition
  * @param totalTrainSteps          train for exactly this many optimizer steps; null = training.num_epochs epochs
+ * @param obsNoiseStd              Gaussian noise added to the normalised observations of every training batch (in
+ *                                 normalised units, where the data spans [-1, 1]); 0 = none (as DP)
  * @param ambient                  ambient diffusion (cotrain.ambient.*); off unless cotrain.ambient.t_n is set
  */
 public record CotrainConfig(int threads, Double maxGradNorm, List<Integer> datasetMaxTrainEpisodes,
-                            boolean domainConditioning, Integer totalTrainSteps, AmbientConfig ambient) {
+                            boolean domainConditioning, Integer totalTrainSteps, double obsNoiseStd,
+                            AmbientConfig ambient) {
 
     static CotrainConfig read(ConfigReader r, int numDatasets, int numTimesteps) {
         int threads = r.integer("cotrain.threads", 0);
@@ -35,7 +38,8 @@ public record CotrainConfig(int threads, Double maxGradNorm, List<Integer> datas
         }
         boolean domain = r.bool("cotrain.domain_conditioning");
         Integer totalSteps = r.optionalInteger("cotrain.total_train_steps", 1);
+        double obsNoise = r.number("cotrain.obs_noise_std", 0, true, 1, true);
         AmbientConfig ambient = AmbientConfig.read(r, numDatasets, numTimesteps);
-        return new CotrainConfig(threads, maxGradNorm, perDataset, domain, totalSteps, ambient);
+        return new CotrainConfig(threads, maxGradNorm, perDataset, domain, totalSteps, obsNoise, ambient);
     }
 }

@@ -49,7 +49,8 @@ public final class Datasets {
                                                  LinearNormalizer normalizer) {
         return new MixtureDataset(datasets, weights(config.task().dataset(), datasets), normalizer, config.horizon(),
                 config.nObsSteps(), config.nActionSteps(), config.dataloader().batchSize(), config.training().seed())
-                .withDomainLabels(config.cotrain().domainConditioning());
+                .withDomainLabels(config.cotrain().domainConditioning())
+                .withObsNoise(config.cotrain().obsNoiseStd());
     }
 
     /** task.dataset.weights, or each dataset's share of the training windows when null. */

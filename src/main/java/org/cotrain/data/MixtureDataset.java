@@ -47,6 +47,7 @@ public final class MixtureDataset {
     private final int actionDim;
     private int numDomains; // 0: no domain labels; else the one-hot dataset index is appended to obs
     private NoiseAwareMixing noiseAware; // null: vanilla mixing
+    private float obsNoiseStd;           // 0: training observations as recorded
 
     /**
      * @param weights one per dataset, >= 0, not all 0; normalised to sum to 1 (see {@link #alpha},
@@ -237,6 +238,7 @@ public final class MixtureDataset {
         }
         normalizer.normalize("action", actions, actions);
         normalizer.normalize("obs", obs, obs);
+        addObsNoise(k, obs);
         Batch batch = batchOf(k, b, actions, obs, datasetIndex, windowIndex, frames);
         if (noiseAware == null) {
             return batch;
@@ -365,6 +367,33 @@ public final class MixtureDataset {
     public MixtureDataset withDomainLabels(boolean on) {
         this.numDomains = on ? datasets.size() : 0;
         return this;
+    }
+
+    /**
+     * Adds Gaussian noise of this standard deviation, in normalised units, to every observation value of the
+     * training batches ({@link #batch}; validation and analysis batches stay clean): x + std N(0, 1), independently
+     * per sample, step and dimension, drawn from Philox at ({@link Streams#OBS_NOISE} of (seed, k), element index),
+     * so batch k stays a pure function of (seed, k). A regulariser against the compounding error of closed-loop
+     * rollouts: the condition is blurred over a neighbourhood of the demonstrated states while the target actions
+     * stay the demonstrated ones. std 0 leaves the batches bit for bit as without it.
+     */
+    public MixtureDataset withObsNoise(double std) {
+        if (!(std >= 0) || !Double.isFinite(std)) {
+            throw new IllegalArgumentException("observation noise std must be finite and >= 0, got " + std);
+        }
+        this.obsNoiseStd = (float) std;
+        return this;
+    }
+
+    /** obs (B, To, Do), normalised, += std N(0, 1) (see {@link #withObsNoise}). */
+    private void addObsNoise(long k, float[] obs) {
+        if (obsNoiseStd == 0f) {
+            return;
+        }
+        long key = Streams.key(seed, Streams.OBS_NOISE, k);
+        for (int i = 0; i < obs.length; i++) {
+            obs[i] += obsNoiseStd * Philox.normal(key, i);
+        }
     }
 
     /** Width of a batch's observation step: Do, plus the number of datasets with domain labels. */

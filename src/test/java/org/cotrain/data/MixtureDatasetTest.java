@@ -64,6 +64,45 @@ class MixtureDatasetTest {
     }
 
     @Test
+    void observationNoiseIsGaussianOnTheTrainingObservationsOnlyAndAPureFunctionOfTheBatch() {
+        float std = 0.1f;
+        MixtureDataset plain = mixture(MixtureDataset.alpha(0.5), 64, 4).withDomainLabels(true);
+        MixtureDataset noisy = mixture(MixtureDataset.alpha(0.5), 64, 4).withDomainLabels(true).withObsNoise(std);
+        double sum = 0, sumSq = 0;
+        long n = 0;
+        for (int k = 0; k < 20; k++) {
+            Batch a = plain.batch(k), b = noisy.batch(k);
+            assertArrayEquals(a.datasetIndex(), b.datasetIndex());
+            assertArrayEquals(a.actions(), b.actions());
+            assertArrayEquals(b.obs(), noisy.batch(k).obs()); // batch k again: the same noise
+            for (int row = 0; row < 64 * N_OBS_STEPS; row++) {
+                for (int d = 0; d < 5; d++) {
+                    double diff = (double) b.obs()[row * 5 + d] - a.obs()[row * 5 + d];
+                    if (d >= 3) {
+                        assertEquals(0.0, diff, "the domain label is not noised");
+                        continue;
+                    }
+                    sum += diff;
+                    sumSq += diff * diff;
+                    n++;
+                }
+            }
+        }
+        // n = 7680 draws of std N(0, 1) (up to float32 rounding of x + noise, |x| <= 1: 6e-8, far below the bounds):
+        // the mean has standard error std / sqrt(n), the variance std^2 sqrt(2 / n); 5 sigma for both.
+        double mean = sum / n;
+        double variance = sumSq / n - mean * mean;
+        assertEquals(0.0, mean, 5 * std / Math.sqrt(n), "mean of the added noise");
+        assertEquals(std * std, variance, 5 * std * std * Math.sqrt(2.0 / n), "variance of the added noise");
+        assertFalse(Arrays.equals(noisy.batch(0).obs(), noisy.batch(1).obs()));
+        assertArrayEquals(plain.validationBatch(0, 8).obs(), noisy.validationBatch(0, 8).obs());
+        MixtureDataset zero = mixture(MixtureDataset.alpha(0.5), 64, 4).withDomainLabels(true).withObsNoise(0);
+        assertArrayEquals(plain.batch(3).obs(), zero.batch(3).obs());
+        assertThrows(IllegalArgumentException.class, () -> plain.withObsNoise(-0.1));
+        assertThrows(IllegalArgumentException.class, () -> plain.withObsNoise(Double.NaN));
+    }
+
+    @Test
     void naturalWeightsFollowTheNumberOfTrainingDemos() {
         double[] w = MixtureDataset.naturalWeights(List.of(real, sim)); // 8 and 27 training demos
         assertArrayEquals(new double[] {8, 27}, w);
