@@ -211,11 +211,12 @@ public final class Trainer {
             List<Parameter> params = policy.parameters();
             AtomicFiles.writeString(storedConfig, rawConfig.toYaml());
             log.printf(Locale.ROOT, "cotrain train: %s on %s; %d parameters%s; %d datasets (%s), %d training windows,"
-                            + " %d validation windows; %d steps (epochs of %d) of batch %d%s%s%s%n", config.name(),
+                            + " %d validation windows; %d steps (epochs of %d) of batch %d%s%s%s%s%n", config.name(),
                     backend.description(), policy.parameterCount(), describeCameras(mixture), datasets.size(),
                     describeWeights(mixture), windows, mixture.validationSize(), totalSteps, stepsPerEpoch, batchSize,
-                    config.cotrain().domainConditioning() ? "; domain-conditioned" : "", ambientLine,
-                    resume ? "; resuming at step " + startStep : "");
+                    config.cotrain().domainConditioning() ? "; domain-conditioned" : "",
+                    config.cotrain().obsNoiseStd() > 0 ? "; observation noise " + config.cotrain().obsNoiseStd() : "",
+                    ambientLine, resume ? "; resuming at step " + startStep : "");
 
             try (AdamW optimizer = new AdamW(params, policy.weightDecays(config.optimizer()),
                     (float) config.optimizer().beta1(), (float) config.optimizer().beta2(), 1e-8f);
