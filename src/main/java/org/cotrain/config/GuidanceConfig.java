@@ -1,6 +1,7 @@
 package org.cotrain.config;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -71,9 +72,14 @@ public record GuidanceConfig(double pUncond, NullCondition nullCondition, Mode m
     static GuidanceConfig read(ConfigReader r, int numDatasets, boolean domainConditioning) {
         String p = "cotrain.guidance.";
         double pUncond = r.number(p + "p_uncond", 0, true, 1, false);
-        NullCondition nullCondition = r.choice(p + "null_condition",
-                Map.of("zeros", NullCondition.ZEROS, "learned", NullCondition.LEARNED));
-        Mode mode = r.choice(p + "mode", Map.of("observation", Mode.OBSERVATION, "domain", Mode.DOMAIN));
+        Map<String, NullCondition> nulls = new LinkedHashMap<>();
+        nulls.put("learned", NullCondition.LEARNED);
+        nulls.put("zeros", NullCondition.ZEROS);
+        NullCondition nullCondition = r.choice(p + "null_condition", nulls);
+        Map<String, Mode> modes = new LinkedHashMap<>();
+        modes.put("observation", Mode.OBSERVATION);
+        modes.put("domain", Mode.DOMAIN);
+        Mode mode = r.choice(p + "mode", modes);
         double weight = r.number(p + "weight", 0, true, Double.POSITIVE_INFINITY, false);
         List<Boolean> actionOnly = readActionOnly(r, p + "action_only", numDatasets);
         GuidanceConfig g = new GuidanceConfig(pUncond, nullCondition, mode, weight, actionOnly);
