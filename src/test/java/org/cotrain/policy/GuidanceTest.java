@@ -78,7 +78,11 @@ class GuidanceTest {
      * Zen 3: 3e-8 to 3e-7); a wrong combination (w, or the halves swapped) is off by (w - 1) |e_c - e_n| &gt; 1e-2.
      */
     private static void checkAgainstTwoCalls(LowdimPolicyConfig config, boolean session) {
-        try (LowdimPolicy policy = new LowdimPolicy(CPU, config, normalizer(), 7)) {
+        checkAgainstTwoCalls(CPU, config, session);
+    }
+
+    private static void checkAgainstTwoCalls(Backend backend, LowdimPolicyConfig config, boolean session) {
+        try (LowdimPolicy policy = new LowdimPolicy(backend, config, normalizer(), 7)) {
             TrainableDenoiser model = policy.denoiser();
             // DP's initialisation (std 0.02) hardly looks at the condition; weights of std 0.15 make both
             // predictions O(1) and apart (by 0.03-0.08 here, against a tolerance of 5e-4)
@@ -103,16 +107,16 @@ class GuidanceTest {
             }
             float w = 2.5f;
             float[] ts = {9f, 6f, 3f, 0f};
-            try (Tensor xs = CPU.of(x, B, h, da); Tensor cs = CPU.of(cond, B, to, c);
-                 Tensor ns = CPU.of(nullCond, B, to, c); Tensor out = CPU.empty(B, h, da);
-                 Tensor ec = CPU.empty(B, h, da); Tensor en = CPU.empty(B, h, da);
-                 GuidedDenoiser guided = new GuidedDenoiser(model, CPU, w, nc[0], nc[1])) {
+            try (Tensor xs = backend.of(x, B, h, da); Tensor cs = backend.of(cond, B, to, c);
+                 Tensor ns = backend.of(nullCond, B, to, c); Tensor out = backend.empty(B, h, da);
+                 Tensor ec = backend.empty(B, h, da); Tensor en = backend.empty(B, h, da);
+                 GuidedDenoiser guided = new GuidedDenoiser(model, backend, w, nc[0], nc[1])) {
                 Denoiser.Session s = session ? guided.beginSampling(ts) : () -> { };
                 try (s) {
                     for (float t : ts) {
                         float[] tv = new float[B];
                         Arrays.fill(tv, t);
-                        try (Tensor tt = CPU.of(tv, B)) {
+                        try (Tensor tt = backend.of(tv, B)) {
                             guided.predict(xs, tt, cs, out);
                             float[] got = out.toFloatArray();
                             model.predict(xs, tt, cs, ec);
@@ -126,9 +130,9 @@ class GuidanceTest {
                                 maxDiff = Math.max(maxDiff, Math.abs(got[i] - want));
                                 maxGap = Math.max(maxGap, Math.abs(a[i] - b[i]));
                             }
-                            System.out.printf("guided vs two calls (%s, session %s, t %s): max |diff| %.2e,"
-                                    + " max |eps_c - eps_null| %.2e%n", model.getClass().getSimpleName(), session, t,
-                                    maxDiff, maxGap);
+                            System.out.printf("guided vs two calls (%s, %s, session %s, t %s): max |diff| %.2e,"
+                                    + " max |eps_c - eps_null| %.2e%n", backend.name(),
+                                    model.getClass().getSimpleName(), session, t, maxDiff, maxGap);
                             assertTrue(maxDiff <= 5e-4, "max |guided - (e_n + w (e_c - e_n))| " + maxDiff);
                             assertTrue(maxGap > 1e-2, "the two conditions should predict differently: " + maxGap);
                         }
@@ -154,6 +158,13 @@ class GuidanceTest {
         assertEquals(4, config.conditionDim()); // obs 2 + two domain labels, no flag with zeros
         assertArrayEquals(new float[] {0, 0, 1, 1}, config.nullCondition()[0]); // labels kept
         checkAgainstTwoCalls(config, true);
+    }
+
+    @Test
+    void guidedPredictionIsTheCombinationOfTwoCallsOnCuda() {
+        Backend cuda = org.cotrain.ops.OpTesting.cudaOrSkip();
+        checkAgainstTwoCalls(cuda, transformer("cotrain.guidance.p_uncond=0.2"), true);
+        checkAgainstTwoCalls(cuda, config("small_cpu_unet", "cotrain.guidance.p_uncond=0.2"), true);
     }
 
     @Test
