@@ -27,6 +27,10 @@ import org.cotrain.random.Streams;
  * obs (B, To, Do) (the first To steps of each window) are normalised with the given normaliser ("action" and "obs").
  * Image datasets add each camera's frames of the first To steps, (B, To, H, W, 3) uint8 as stored (the policy's crop
  * kernel normalises them); every dataset of a mixture has the same cameras.
+ *
+ * <p>With {@link #withConditionDropout} (classifier-free guidance) the obs of some samples become the null condition:
+ * those of action-only datasets always, the others with probability p_uncond in training batches, drawn per batch k
+ * ({@link ConditionDropout}); the domain labels ({@link #withDomainLabels}) follow and are never dropped.
  */
 public final class MixtureDataset {
     /** Keys the data stream apart from the kernels' streams, which are keyed by the seed itself ("DATA"). */
@@ -162,8 +166,8 @@ public final class MixtureDataset {
 
     /**
      * A normaliser ("obs", "action") fit on the training demos of all the datasets together, so that real and sim
-     * samples share one scale; the obs statistics leave out action-only datasets ({@link DemoDataset#actionOnly}). (DP fits on its one dataset's whole replay buffer; here validation demos are left
-     * out.)
+     * samples share one scale; the obs statistics leave out action-only datasets ({@link DemoDataset#actionOnly}).
+     * (DP fits on its one dataset's whole replay buffer; here validation demos are left out.)
      */
     public static LinearNormalizer fitNormalizer(List<DemoDataset> datasets) {
         List<float[]> obs = new ArrayList<>();
