@@ -253,7 +253,7 @@ public final class PolicyAnalysis {
             }
 
             public void sample(Batch w, int domain, Tensor out) {
-                float[] obs = labelled(w, domain, policy.config().numDomains());
+                float[] obs = policy.condition(w.obs(), w.size(), domain);
                 try (Tensor cond = policy.backend().of(obs, w.size(), w.nObsSteps(), policy.config().conditionDim())) {
                     policy.sampleNormalized(cond, out);
                 }

@@ -69,6 +69,11 @@ final class EvalCommand implements Callable<Integer> {
             + " config's DDPM steps.")
     Integer ddim;
 
+    @Option(names = "--guidance", paramLabel = "W", description = "Classifier-free guidance weight w >= 0 (low-dim"
+            + " policies trained with cotrain.guidance): eps = eps_null + w (eps_cond - eps_null); default: the"
+            + " checkpoint config's cotrain.guidance.weight (1.0 = unguided).")
+    Double guidance;
+
     @Option(names = "--action-steps", paramLabel = "N", description = "Execute N actions of each predicted chunk"
             + " instead of the config's n_action_steps (replans more often; 1..horizon - n_obs_steps + 1).")
     Integer actionSteps;
@@ -102,8 +107,8 @@ final class EvalCommand implements Callable<Integer> {
                 if (!Files.isRegularFile(subject.checkpoint)) {
                     throw new IllegalArgumentException("--checkpoint " + subject.checkpoint + ": no such file");
                 }
-                r = PolicyEvaluation.evaluate(subject.checkpoint, Backends.select(), config, trials, seed, ddim, actionSteps, batch,
-                        videos, videoDir, pool, i -> bar.step());
+                r = PolicyEvaluation.evaluate(subject.checkpoint, Backends.select(), config, trials, seed, ddim,
+                        actionSteps, guidance, batch, videos, videoDir, pool, i -> bar.step());
             }
             bar.close();
             System.out.println(r.summary());

@@ -20,7 +20,8 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code cotrain generate --env <preset> --demos N --out data.h5}: demonstrations by the environment's scripted
  * expert in the robomimic layout (obs/image, obs/agent_pos, obs/keypoints, obs/state, actions, rewards, dones,
- * states; the environment config as the env_args attribute).
+ * states; the environment config as the env_args attribute); with --actions-only the actions, rewards and dones
+ * alone (the action prior of classifier-free guidance).
  */
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = "Generate expert demonstrations in a sandbox environment as robomimic-layout HDF5.")
@@ -49,6 +50,11 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--no-images", description = "Leave out obs/image (low-dim datasets, faster).")
     boolean noImages;
 
+    @Option(names = "--actions-only", description = "Write actions (with rewards and dones) and no observations,"
+            + " next_obs or states: data for the action prior of classifier-free guidance; mark the file in"
+            + " cotrain.guidance.action_only. Implies --no-images.")
+    boolean actionsOnly;
+
     @Option(names = "--threads", description = "Worker threads (default: all cores).")
     Integer threads;
 
@@ -65,7 +71,7 @@ final class GenerateCommand implements Callable<Integer> {
                 .setStyle(ProgressBarStyle.ASCII).setUnit(" demos", 1).setUpdateIntervalMillis(500).build()) {
             int[] episodes = {0};
             String style = expert != null ? expert : config.expert();
-            DemoGenerator.Options options = new DemoGenerator.Options(seed, keepFailures, !noImages,
+            DemoGenerator.Options options = new DemoGenerator.Options(seed, keepFailures, !noImages && !actionsOnly,
                     i -> {
                         synchronized (episodes) {
                             episodes[0]++;
@@ -74,7 +80,7 @@ final class GenerateCommand implements Callable<Integer> {
                     written -> {
                         bar.stepTo(written);
                         bar.setExtraMessage(episodes[0] + " episodes");
-                    });
+                    }, actionsOnly);
             DemoGenerator.Result r = DemoGenerator.generate(config, style, i -> Experts.create(style, config), demos,
                     out, options, pool);
             bar.close();

@@ -15,10 +15,11 @@ import java.util.List;
  * @param obsNoiseStd              Gaussian noise added to the normalised observations of every training batch (in
  *                                 normalised units, where the data spans [-1, 1]); 0 = none (as DP)
  * @param ambient                  ambient diffusion (cotrain.ambient.*); off unless cotrain.ambient.t_n is set
+ * @param guidance                 classifier-free guidance (cotrain.guidance.*); off at the presets' values
  */
 public record CotrainConfig(int threads, Double maxGradNorm, List<Integer> datasetMaxTrainEpisodes,
                             boolean domainConditioning, Integer totalTrainSteps, double obsNoiseStd,
-                            AmbientConfig ambient) {
+                            AmbientConfig ambient, GuidanceConfig guidance) {
 
     static CotrainConfig read(ConfigReader r, int numDatasets, int numTimesteps) {
         int threads = r.integer("cotrain.threads", 0);
@@ -40,6 +41,7 @@ public record CotrainConfig(int threads, Double maxGradNorm, List<Integer> datas
         Integer totalSteps = r.optionalInteger("cotrain.total_train_steps", 1);
         double obsNoise = r.number("cotrain.obs_noise_std", 0, true, 1, true);
         AmbientConfig ambient = AmbientConfig.read(r, numDatasets, numTimesteps);
-        return new CotrainConfig(threads, maxGradNorm, perDataset, domain, totalSteps, obsNoise, ambient);
+        GuidanceConfig guidance = GuidanceConfig.read(r, numDatasets, domain);
+        return new CotrainConfig(threads, maxGradNorm, perDataset, domain, totalSteps, obsNoise, ambient, guidance);
     }
 }

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.cotrain.config.CotrainConfig;
 import org.cotrain.config.DatasetConfig;
+import org.cotrain.config.GuidanceConfig;
 import org.cotrain.config.TrainConfig;
 
 /**
@@ -17,7 +18,8 @@ public final class Datasets {
     /**
      * The datasets of a config: each file's validation split, then its first cotrain.dataset_max_train_episodes (or
      * task.dataset.max_train_episodes) training demos in file order. The low-dim arrays only (no camera frames), as
-     * the noise-level classifier and the demo lists need them.
+     * the noise-level classifier and the demo lists need them. A file cotrain.guidance.action_only marks is read for
+     * its actions only ({@link DemoDataset#loadActionsOnly}).
      */
     public static List<DemoDataset> load(DatasetConfig d, CotrainConfig c) {
         return load(d, c, false);
@@ -26,10 +28,23 @@ public final class Datasets {
     /** The same, with each camera's frames (task.shape_meta's rgb keys) when {@code images}. */
     public static List<DemoDataset> load(DatasetConfig d, CotrainConfig c, boolean images) {
         List<DemoDataset> out = new ArrayList<>();
-        for (int j = 0; j < d.paths().size(); j++) {
+        int n = d.paths().size();
+        DemoDataset[] files = new DemoDataset[n];
+        int obsDim = 0; // the observed files', for the action-only files' placeholder obs
+        for (int j = n - 1; j >= 0; j--) {
+            if (!c.guidance().actionOnly(j)) {
+                files[j] = DemoDataset.load(d.paths().get(j), d.obsKeys(), images ? d.cameras() : List.of(), -1, -1);
+                obsDim = files[j].obsDim();
+            }
+        }
+        for (int j = 0; j < n; j++) {
+            if (c.guidance().actionOnly(j)) {
+                files[j] = DemoDataset.loadActionsOnly(d.paths().get(j), d.obsKeys(), obsDim, -1);
+            }
+        }
+        for (int j = 0; j < n; j++) {
             Path path = d.paths().get(j);
-            DemoDataset data = DemoDataset.load(path, d.obsKeys(), images ? d.cameras() : List.of(), -1, -1)
-                    .withValidationSplit(d.valRatio(), d.seed());
+            DemoDataset data = files[j].withValidationSplit(d.valRatio(), d.seed());
             Integer max = c.datasetMaxTrainEpisodes() != null ? c.datasetMaxTrainEpisodes().get(j)
                     : d.maxTrainEpisodes();
             if (max != null && c.datasetMaxTrainEpisodes() != null && data.numTrainDemos() < max) {
@@ -50,7 +65,13 @@ public final class Datasets {
         return new MixtureDataset(datasets, weights(config.task().dataset(), datasets), normalizer, config.horizon(),
                 config.nObsSteps(), config.nActionSteps(), config.dataloader().batchSize(), config.training().seed())
                 .withDomainLabels(config.cotrain().domainConditioning())
-                .withObsNoise(config.cotrain().obsNoiseStd());
+                .withObsNoise(config.cotrain().obsNoiseStd())
+                .withConditionDropout(conditionDropout(config.cotrain().guidance()));
+    }
+
+    /** The condition dropout of cotrain.guidance, or null when nothing trains the null condition. */
+    public static ConditionDropout conditionDropout(GuidanceConfig g) {
+        return g.trainsNullCondition() ? new ConditionDropout(g.pUncond(), g.observedFlag()) : null;
     }
 
     /** task.dataset.weights, or each dataset's share of the training windows when null. */

@@ -38,6 +38,7 @@ public final class DemoDataset {
     private final boolean[] trainMask;
     private final boolean[] validMask;
     private final List<CameraFrames> cameras;
+    private final boolean actionOnly;
 
     /**
      * @param file where the data came from (for messages; any name for data made in memory)
@@ -54,6 +55,13 @@ public final class DemoDataset {
     public DemoDataset(Path file, List<String> obsKeys, List<String> demoNames, int[] episodeEnds, float[] obs,
             int obsDim, float[] actions, int actionDim, boolean[] trainMask, boolean[] validMask,
             List<CameraFrames> cameras) {
+        this(file, obsKeys, demoNames, episodeEnds, obs, obsDim, actions, actionDim, trainMask, validMask, cameras,
+                false);
+    }
+
+    private DemoDataset(Path file, List<String> obsKeys, List<String> demoNames, int[] episodeEnds, float[] obs,
+            int obsDim, float[] actions, int actionDim, boolean[] trainMask, boolean[] validMask,
+            List<CameraFrames> cameras, boolean actionOnly) {
         int demos = demoNames.size();
         if (episodeEnds.length != demos || trainMask.length != demos || validMask.length != demos) {
             throw new IllegalArgumentException(file + ": " + demos + " demo names, " + episodeEnds.length
@@ -85,6 +93,7 @@ public final class DemoDataset {
         this.trainMask = trainMask.clone();
         this.validMask = validMask.clone();
         this.cameras = List.copyOf(cameras);
+        this.actionOnly = actionOnly;
     }
 
     /**
@@ -207,6 +216,29 @@ public final class DemoDataset {
         }
     }
 
+    /**
+     * Reads the actions of every demo of an action-only robomimic file (no /obs groups, as written by {@code ./cotrain
+     * generate --actions-only}; cotrain.guidance.action_only marks it): its obs are zeros of {@code obsDim} per step
+     * under the config's obsKeys, so that it mixes with observed data, and {@link #actionOnly} is true, so that its
+     * windows train with the null condition of classifier-free guidance and the normaliser's obs statistics leave it
+     * out.
+     *
+     * @param actionDim the config's action dimension, or -1 not to check it
+     */
+    public static DemoDataset loadActionsOnly(Path file, List<String> obsKeys, int obsDim, int actionDim) {
+        if (obsDim < 0) {
+            throw new IllegalArgumentException(file + ": obs dim must be >= 0, got " + obsDim);
+        }
+        DemoDataset a = load(file, List.of(), List.of(), -1, actionDim);
+        return new DemoDataset(file, obsKeys, a.demoNames, a.episodeEnds, new float[a.numSteps() * obsDim], obsDim,
+                a.actions, a.actionDim, a.trainMask, a.validMask, List.of(), true);
+    }
+
+    /** Whether the file has actions only ({@link #loadActionsOnly}): its obs are zeros, never observations. */
+    public boolean actionOnly() {
+        return actionOnly;
+    }
+
     /** A demo's frames of one camera: uint8 (N, H, W, 3) with the config's H and W, as a direct buffer. */
     private static java.nio.ByteBuffer checkedFrames(Path file, String demo, Demo data,
                                                      org.cotrain.config.ShapeMeta.ObsKey camera) {
@@ -312,7 +344,7 @@ public final class DemoDataset {
     /** The same data with other train/valid demo masks (one flag per demo). */
     public DemoDataset withMasks(boolean[] train, boolean[] valid) {
         return new DemoDataset(file, obsKeys, demoNames, episodeEnds, obs, obsDim, actions, actionDim, train, valid,
-                cameras);
+                cameras, actionOnly);
     }
 
     /** The camera frames of the rows (image datasets), in the config's order; none for low-dim data. */

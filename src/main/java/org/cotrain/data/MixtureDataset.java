@@ -27,6 +27,10 @@ import org.cotrain.random.Streams;
  * obs (B, To, Do) (the first To steps of each window) are normalised with the given normaliser ("action" and "obs").
  * Image datasets add each camera's frames of the first To steps, (B, To, H, W, 3) uint8 as stored (the policy's crop
  * kernel normalises them); every dataset of a mixture has the same cameras.
+ *
+ * <p>With {@link #withConditionDropout} (classifier-free guidance) the obs of some samples become the null condition:
+ * those of action-only datasets always, the others with probability p_uncond in training batches, drawn per batch k
+ * ({@link ConditionDropout}); the domain labels ({@link #withDomainLabels}) follow and are never dropped.
  */
 public final class MixtureDataset {
     /** Keys the data stream apart from the kernels' streams, which are keyed by the seed itself ("DATA"). */
@@ -48,6 +52,7 @@ public final class MixtureDataset {
     private int numDomains; // 0: no domain labels; else the one-hot dataset index is appended to obs
     private NoiseAwareMixing noiseAware; // null: vanilla mixing
     private float obsNoiseStd;           // 0: training observations as recorded
+    private ConditionDropout dropout;    // null: every sample conditions on its observations (as DP)
 
     /**
      * @param weights one per dataset, >= 0, not all 0; normalised to sum to 1 (see {@link #alpha},
@@ -161,15 +166,21 @@ public final class MixtureDataset {
 
     /**
      * A normaliser ("obs", "action") fit on the training demos of all the datasets together, so that real and sim
-     * samples share one scale. (DP fits on its one dataset's whole replay buffer; here validation demos are left
-     * out.)
+     * samples share one scale; the obs statistics leave out action-only datasets ({@link DemoDataset#actionOnly}).
+     * (DP fits on its one dataset's whole replay buffer; here validation demos are left out.)
      */
     public static LinearNormalizer fitNormalizer(List<DemoDataset> datasets) {
         List<float[]> obs = new ArrayList<>();
         List<float[]> actions = new ArrayList<>();
         for (DemoDataset d : datasets) {
-            obs.add(d.trainObs());
+            if (!d.actionOnly()) { // its obs are zeros, not observations
+                obs.add(d.trainObs());
+            }
             actions.add(d.trainActions());
+        }
+        if (obs.isEmpty()) {
+            throw new IllegalArgumentException("every dataset is action-only (" + datasets.stream().map(
+                    DemoDataset::file).toList() + "): the observation normaliser needs one with observations");
         }
         LinearNormalizer n = new LinearNormalizer();
         int dobs = datasets.get(0).obsDim();
@@ -239,6 +250,11 @@ public final class MixtureDataset {
         normalizer.normalize("action", actions, actions);
         normalizer.normalize("obs", obs, obs);
         addObsNoise(k, obs);
+        if (dropout != null) {
+            obs = dropout.apply(obs, b, nObsSteps, obsDim, dropout.mask(seed, k, actionOnly(datasetIndex)));
+        } else {
+            requireNoActionOnly();
+        }
         Batch batch = batchOf(k, b, actions, obs, datasetIndex, windowIndex, frames);
         if (noiseAware == null) {
             return batch;
@@ -396,9 +412,50 @@ public final class MixtureDataset {
         }
     }
 
-    /** Width of a batch's observation step: Do, plus the number of datasets with domain labels. */
+    /**
+     * Replaces the observations of some training samples by the null condition of classifier-free guidance (see
+     * {@link ConditionDropout}): those of action-only datasets always (in validation batches too), the others with
+     * probability p_uncond in training batches. With the learned null condition every batch's observation steps get
+     * the "has observation" column (before the domain labels).
+     */
+    public MixtureDataset withConditionDropout(ConditionDropout d) {
+        this.dropout = d;
+        return this;
+    }
+
+    /** The condition dropout of the batches, or null (none). */
+    public ConditionDropout conditionDropout() {
+        return dropout;
+    }
+
+    /** Per sample: whether its dataset is action-only. */
+    private boolean[] actionOnly(int[] datasetIndex) {
+        boolean[] out = new boolean[datasetIndex.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = datasets.get(datasetIndex[i]).actionOnly();
+        }
+        return out;
+    }
+
+    private void requireNoActionOnly() {
+        for (DemoDataset d : datasets) {
+            if (d.actionOnly()) {
+                throw new IllegalStateException(d.file() + " is action-only: its windows need the null condition"
+                        + " (withConditionDropout)");
+            }
+        }
+    }
+
+    /**
+     * Width of a batch's observation step: Do, plus the "has observation" column of a learned null condition, plus
+     * the number of datasets with domain labels.
+     */
     public int conditionDim() {
-        return obsDim + numDomains;
+        return obsDim + extraColumns() + numDomains;
+    }
+
+    private int extraColumns() {
+        return dropout == null ? 0 : dropout.extraColumns();
     }
 
     /** The number of validation windows of all datasets together. */
@@ -445,15 +502,21 @@ public final class MixtureDataset {
         }
         normalizer.normalize("action", actions, actions);
         normalizer.normalize("obs", obs, obs);
+        if (dropout != null) { // validation drops no observation at random: only those of action-only data
+            obs = dropout.apply(obs, b, nObsSteps, obsDim, actionOnly(datasetIndex));
+        } else {
+            requireNoActionOnly();
+        }
         return batchOf(-1, b, actions, obs, datasetIndex, windowIndex, frames);
     }
 
     private Batch batchOf(long k, int b, float[] actions, float[] obs, int[] datasetIndex, int[] windowIndex,
                           List<Batch.Frames> frames) {
+        int width = obsDim + extraColumns();
         if (numDomains > 0) {
-            obs = DomainLabels.append(obs, b, nObsSteps, obsDim, datasetIndex, numDomains);
+            obs = DomainLabels.append(obs, b, nObsSteps, width, datasetIndex, numDomains);
         }
-        return new Batch(k, b, horizon, nObsSteps, actionDim, obsDim + numDomains, actions, obs, datasetIndex,
+        return new Batch(k, b, horizon, nObsSteps, actionDim, width + numDomains, actions, obs, datasetIndex,
                 windowIndex, null, null, frames);
     }
 

@@ -181,8 +181,11 @@ public final class RobomimicReader implements AutoCloseable {
                 : "key";
         String available = Hdf5.exists(id(), group) ? "available: " + String.join(", ", Hdf5.children(id(), file,
                 group)) : "there is no " + group;
+        String hint = groupRelative.equals("obs") && !Hdf5.exists(id(), group) ? "; a file of actions only (./cotrain"
+                + " generate --actions-only) trains a low-dim policy when cotrain.guidance.action_only marks it true"
+                : "";
         return new DatasetException(file, path, "not found: demo " + demo + " has no " + what + " '" + leaf + "' ("
-                + available + ")");
+                + available + ")" + hint);
     }
 
     /** A float dataset under a demo, with every element finite; a NaN or Inf names the first bad index. */

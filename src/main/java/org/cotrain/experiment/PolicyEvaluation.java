@@ -44,9 +44,22 @@ public final class PolicyEvaluation {
                                             Integer ddimSteps, Integer actionSteps, int batch, int videos,
                                             Path videoDir, ForkJoinPool pool, IntConsumer onEpisode)
             throws IOException {
+        return evaluate(checkpoint, backend, env, trials, seed, ddimSteps, actionSteps, null, batch, videos, videoDir,
+                pool, onEpisode);
+    }
+
+    /**
+     * @param guidance the classifier-free guidance weight w, or null for the checkpoint config's
+     *                 cotrain.guidance.weight
+     */
+    public static Evaluator.Result evaluate(Path checkpoint, Backend backend, EnvConfig env, int trials, long seed,
+                                            Integer ddimSteps, Integer actionSteps, Double guidance, int batch,
+                                            int videos, Path videoDir, ForkJoinPool pool, IntConsumer onEpisode)
+            throws IOException {
         Config config = Policies.config(checkpoint);
         if (config.kind() == PolicyKind.IMAGE) {
             try (ImagePolicy policy = ImagePolicy.load(checkpoint, backend)) {
+                if (guidance != null) policy.setSampling(policy.sampling().guidance(guidance));
                 if (ddimSteps != null) policy.setSampling(Sampling.ddim(ddimSteps));
                 if (actionSteps != null) policy.setActionSteps(actionSteps);
                 return Evaluator.evaluate(checkpoint.toString(), env, new ImageSimPolicy(policy, seed), trials, seed,
@@ -54,7 +67,9 @@ public final class PolicyEvaluation {
             }
         }
         try (LowdimPolicy policy = LowdimPolicy.load(checkpoint, backend)) {
-            if (ddimSteps != null) policy.setSampling(Sampling.ddim(ddimSteps));
+            double w = guidance != null ? guidance : policy.sampling().guidance();
+            Sampling s = ddimSteps != null ? Sampling.ddim(ddimSteps) : policy.sampling();
+            policy.setSampling(s.guidance(w));
             if (actionSteps != null) policy.setActionSteps(actionSteps);
             List<String> obsKeys = config.toTrainConfig().task().dataset().obsKeys();
             return Evaluator.evaluate(checkpoint.toString(), env, new LowdimSimPolicy(policy, obsKeys, seed), trials,

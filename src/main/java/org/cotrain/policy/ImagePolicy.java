@@ -323,8 +323,15 @@ public final class ImagePolicy implements TrainablePolicy {
         return sampling.sampling();
     }
 
-    /** Chooses the sampler: DDPM (steps dividing T as diffusers spaces them) or DDIM with any steps and eta. */
+    /**
+     * Chooses the sampler: DDPM (steps dividing T as diffusers spaces them) or DDIM with any steps and eta; without
+     * guidance (classifier-free guidance is for low-dim policies only for now).
+     */
     public void setSampling(Sampling s) {
+        if (s.guided()) {
+            throw new IllegalArgumentException("guidance weight " + s.guidance() + ": classifier-free guidance is for"
+                    + " low-dim policies only for now; an image policy samples with weight 1");
+        }
         sampling.setSampling(s);
     }
 

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import org.cotrain.config.Config;
 import org.cotrain.config.OptimizerConfig;
+import org.cotrain.data.ConditionDropout;
 import org.cotrain.data.DomainLabels;
 import org.cotrain.data.LinearNormalizer;
 import org.cotrain.io.Checkpoint;
@@ -59,6 +60,14 @@ public final class LowdimPolicy implements TrainablePolicy {
         this.actionSteps = config.nActionSteps();
         this.sampling = new ChunkSampling(backend, model, config.noiseScheduler(), config.horizon(),
                 config.actionDim(), config.numInferenceSteps());
+        float[][] nullCondition = config.nullCondition();
+        if (nullCondition != null) {
+            sampling.setNullCondition(nullCondition[0], nullCondition[1]);
+        }
+        double w = config.guidance().weight();
+        if (w != 1) { // cotrain.guidance.weight: the config's default sampling is guided
+            sampling.setSampling(sampling.sampling().guidance(w));
+        }
     }
 
     private static void checkNormalizer(LinearNormalizer n, LowdimPolicyConfig c, String what) {
@@ -193,7 +202,12 @@ public final class LowdimPolicy implements TrainablePolicy {
         return sampling.sampling();
     }
 
-    /** Chooses the sampler: DDPM (steps dividing T as diffusers spaces them) or DDIM with any steps and eta. */
+    /**
+     * Chooses the sampler: DDPM (steps dividing T as diffusers spaces them) or DDIM with any steps and eta, and the
+     * guidance weight (w != 1 needs a policy trained with the null condition, or mode domain; see
+     * {@link LowdimPolicyConfig#nullCondition}). The config's is DDPM at num_inference_steps with
+     * cotrain.guidance.weight.
+     */
     public void setSampling(Sampling s) {
         sampling.setSampling(s);
     }
@@ -232,18 +246,35 @@ public final class LowdimPolicy implements TrainablePolicy {
             }
         }
         float[] chunk;
-        float[] condition = normalizer.normalize("obs", obs);
-        if (config.numDomains() > 0) {
-            int[] labels = new int[batch];
-            java.util.Arrays.fill(labels, domain);
-            condition = DomainLabels.append(condition, batch, to, dobs, labels, config.numDomains());
-        }
+        float[] condition = condition(normalizer.normalize("obs", obs), batch, domain);
         try (Tensor cond = backend.of(condition, batch, to, config.conditionDim());
                 Tensor out = backend.empty(batch, config.horizon(), config.actionDim())) {
             sampling.sample(cond, out, sampling.nextKey());
             chunk = out.toFloatArray();
         }
         return normalizer.unnormalize("action", chunk);
+    }
+
+    /**
+     * The denoiser's condition (B, To, conditionDim) of normalised observations (B, To, Do): each step's values, its
+     * "has observation" flag (1) when the policy has one, and the one-hot label of {@code domain} when it is domain
+     * conditioned (else domain is ignored).
+     */
+    public float[] condition(float[] normalizedObs, int batch, int domain) {
+        int to = config.nObsSteps();
+        int dobs = config.obsDim();
+        float[] c = normalizedObs;
+        int width = dobs;
+        if (config.guidance().observedFlag()) {
+            c = new ConditionDropout(0, true).apply(c, batch, to, dobs, new boolean[batch]);
+            width++;
+        }
+        if (config.numDomains() > 0) {
+            int[] labels = new int[batch];
+            java.util.Arrays.fill(labels, domain);
+            c = DomainLabels.append(c, batch, to, width, labels, config.numDomains());
+        }
+        return c;
     }
 
     /**

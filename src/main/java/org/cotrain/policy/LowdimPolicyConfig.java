@@ -1,6 +1,8 @@
 package org.cotrain.policy;
 
+import java.util.Arrays;
 import org.cotrain.config.ConditionalUnet1DConfig;
+import org.cotrain.config.GuidanceConfig;
 import org.cotrain.config.TrainConfig;
 import org.cotrain.config.TransformerForDiffusionConfig;
 import org.cotrain.diffusion.NoiseSchedulerConfig;
@@ -22,11 +24,23 @@ import org.cotrain.diffusion.NoiseSchedulerConfig;
  * @param actionDim         Da: width of one action
  * @param numInferenceSteps default denoising steps when sampling
  * @param numDomains        0, or the number of domains whose one-hot label is appended to each observation step
- *                          (domain conditioning: cond_dim = obsDim + numDomains)
+ *                          (domain conditioning)
+ * @param guidance          classifier-free guidance (cotrain.guidance); with a learned null condition that training
+ *                          uses, one "has observation" column follows the observations of each step, so cond_dim =
+ *                          obsDim + that column + numDomains ({@link #conditionDim})
  */
 public record LowdimPolicyConfig(TransformerForDiffusionConfig model, ConditionalUnet1DConfig unet,
                                  NoiseSchedulerConfig noiseScheduler, int horizon, int nObsSteps, int nActionSteps,
-                                 int obsDim, int actionDim, int numInferenceSteps, int numDomains) {
+                                 int obsDim, int actionDim, int numInferenceSteps, int numDomains,
+                                 GuidanceConfig guidance) {
+
+    /** Without guidance. */
+    public LowdimPolicyConfig(TransformerForDiffusionConfig model, ConditionalUnet1DConfig unet,
+                              NoiseSchedulerConfig noiseScheduler, int horizon, int nObsSteps, int nActionSteps,
+                              int obsDim, int actionDim, int numInferenceSteps, int numDomains) {
+        this(model, unet, noiseScheduler, horizon, nObsSteps, nActionSteps, obsDim, actionDim, numInferenceSteps,
+                numDomains, GuidanceConfig.OFF);
+    }
 
     /** A transformer (DP-T) policy. */
     public LowdimPolicyConfig(TransformerForDiffusionConfig model, NoiseSchedulerConfig noiseScheduler, int horizon,
@@ -38,23 +52,33 @@ public record LowdimPolicyConfig(TransformerForDiffusionConfig model, Conditiona
 
     public LowdimPolicyConfig {
         if (numDomains < 0) throw new IllegalArgumentException("numDomains must be >= 0, got " + numDomains);
+        if (guidance == null) guidance = GuidanceConfig.OFF;
+        if (guidance.mode() == GuidanceConfig.Mode.DOMAIN && numDomains < 2) {
+            throw new IllegalArgumentException("guidance mode domain needs a domain-conditioned policy of two or more"
+                    + " domains, this one has " + numDomains);
+        }
+        int flag = guidance.observedFlag() ? 1 : 0;
         if ((model == null) == (unet == null)) {
             throw new IllegalArgumentException("a low-dim policy has one denoiser: the transformer or the U-Net");
         }
         if (unet != null) {
-            if (!unet.obsAsGlobalCond() || unet.condDim() != obsDim + numDomains || unet.nObsSteps() != nObsSteps) {
+            if (!unet.obsAsGlobalCond() || unet.condDim() != obsDim + flag + numDomains
+                    || unet.nObsSteps() != nObsSteps) {
                 throw new IllegalArgumentException("the low-dim U-Net policy conditions the denoiser on the"
-                        + " observations: need obs_as_global_cond with obs_dim (" + obsDim + ") + domains ("
-                        + numDomains + ") per step and n_obs_steps = " + nObsSteps + ", got cond_dim "
+                        + " observations: need obs_as_global_cond with obs_dim (" + obsDim + ") + observed flag ("
+                        + flag + ") + domains (" + numDomains + ") per step and n_obs_steps = " + nObsSteps
+                        + ", got cond_dim "
                         + unet.condDim() + ", n_obs_steps " + unet.nObsSteps());
             }
             if (unet.inputDim() != actionDim || unet.horizon() != horizon) {
                 throw new IllegalArgumentException("the U-Net's input_dim/horizon (" + unet.inputDim() + ", "
                         + unet.horizon() + ") must be the action_dim/horizon (" + actionDim + ", " + horizon + ")");
             }
-        } else if (!model.obsAsCond() || model.condDim() != obsDim + numDomains || model.nObsSteps() != nObsSteps) {
+        } else if (!model.obsAsCond() || model.condDim() != obsDim + flag + numDomains
+                || model.nObsSteps() != nObsSteps) {
             throw new IllegalArgumentException("the low-dim policy conditions the denoiser on the observations: need"
-                    + " obs_as_cond with cond_dim = obs_dim (" + obsDim + ") + domains (" + numDomains
+                    + " obs_as_cond with cond_dim = obs_dim (" + obsDim + ") + observed flag (" + flag + ") + domains ("
+                    + numDomains
                     + ") and n_obs_steps = " + nObsSteps
                     + ", got obs_as_cond " + model.obsAsCond() + ", cond_dim " + model.condDim()
                     + ", n_obs_steps " + model.nObsSteps());
@@ -96,18 +120,46 @@ public record LowdimPolicyConfig(TransformerForDiffusionConfig model, Conditiona
         if (c.predActionStepsOnly()) {
             throw new IllegalArgumentException("pred_action_steps_only: true is not supported; set it to false");
         }
-        // Domain conditioning widens the condition by one column per dataset (the config's cond_dim is obs_dim).
+        // Domain conditioning widens the condition by one column per dataset, a learned null condition by its flag
+        // column (the config's cond_dim is obs_dim).
         int domains = c.cotrain().domainConditioning() ? c.task().dataset().paths().size() : 0;
+        GuidanceConfig guidance = c.cotrain().guidance();
+        int extra = domains + (guidance.observedFlag() ? 1 : 0);
         TransformerForDiffusionConfig m = c.policy().model();
         ConditionalUnet1DConfig u = c.policy().unet();
-        TransformerForDiffusionConfig model = m == null ? null : m.withCondDim(m.condDim() + domains);
-        ConditionalUnet1DConfig unet = u == null ? null : u.withCondDim(u.condDim() + domains);
+        TransformerForDiffusionConfig model = m == null ? null : m.withCondDim(m.condDim() + extra);
+        ConditionalUnet1DConfig unet = u == null ? null : u.withCondDim(u.condDim() + extra);
         return new LowdimPolicyConfig(model, unet, c.policy().noiseScheduler(), c.horizon(), c.nObsSteps(),
-                c.nActionSteps(), c.obsDim(), c.actionDim(), c.policy().numInferenceSteps(), domains);
+                c.nActionSteps(), c.obsDim(), c.actionDim(), c.policy().numInferenceSteps(), domains, guidance);
     }
 
-    /** Width of one observation step as the denoiser sees it: obsDim plus the domain label's columns. */
+    /**
+     * Width of one observation step as the denoiser sees it: obsDim, the "has observation" column of a learned null
+     * condition, then the domain label's columns.
+     */
     public int conditionDim() {
-        return obsDim + numDomains;
+        return obsDim + (guidance.observedFlag() ? 1 : 0) + numDomains;
+    }
+
+    /**
+     * The null condition of guided sampling per condition column (c_null = c keep + add), or null when guidance is
+     * not possible: mode observation zeroes the observation columns and the flag (domain labels kept) when training
+     * used the null condition; mode domain swaps the one-hot label for domain 1's (the first source dataset).
+     */
+    public float[][] nullCondition() {
+        int c = conditionDim();
+        float[] keep = new float[c];
+        float[] add = new float[c];
+        int labels = c - numDomains; // the first label column
+        if (guidance.mode() == GuidanceConfig.Mode.DOMAIN) {
+            Arrays.fill(keep, 0, labels, 1f);
+            add[labels + 1] = 1f;
+            return new float[][] {keep, add};
+        }
+        if (!guidance.trainsNullCondition()) {
+            return null;
+        }
+        Arrays.fill(keep, labels, c, 1f);
+        return new float[][] {keep, add};
     }
 }

@@ -14,6 +14,11 @@ public final class Streams {
     public static final long NOISE = 0x4E4F4953L;      // "NOIS"
     /** Observation noise of the training batches (cotrain.obs_noise_std), per batch. */
     public static final long OBS_NOISE = 0x4F42534EL;  // "OBSN"
+    /**
+     * Condition dropout of classifier-free guidance (cotrain.guidance.p_uncond): which training samples of batch k get
+     * the null condition, per batch.
+     */
+    public static final long UNCOND = 0x554E434EL;     // "UNCN"
     /** Ambient diffusion: the noise taking a corrupt sample's observation x_{t_n} to x_t. */
     public static final long AMBIENT_NOISE = 0x414D4249L; // "AMBI"
     /** The noise-level classifier of ambient diffusion: its initialisation, batches, steps and noise. */

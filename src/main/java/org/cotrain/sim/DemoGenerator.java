@@ -32,9 +32,23 @@ public final class DemoGenerator {
      * @param images         render and store obs/image
      * @param onEpisode      hears every finished episode (for a progress bar)
      * @param onDemo         hears every demo written (the count so far)
+     * @param actionsOnly    write the actions (with rewards and dones) and no observations, next_obs or states: sim
+     *                       data for the action prior of classifier-free guidance (cotrain.guidance.action_only); the
+     *                       /data attribute cotrain_actions_only is 1. Nothing is rendered.
      */
     public record Options(long seed, boolean keepFailures, boolean images, IntConsumer onEpisode,
-                          IntConsumer onDemo) {}
+                          IntConsumer onDemo, boolean actionsOnly) {
+
+        public Options(long seed, boolean keepFailures, boolean images, IntConsumer onEpisode, IntConsumer onDemo) {
+            this(seed, keepFailures, images, onEpisode, onDemo, false);
+        }
+
+        public Options {
+            if (actionsOnly && images) {
+                throw new IllegalArgumentException("an actions-only dataset has no images: leave images off");
+            }
+        }
+    }
 
     private DemoGenerator() {}
 
@@ -55,6 +69,9 @@ public final class DemoGenerator {
             writer.writeEnvArgs(config.toJson());
             writer.writeStringAttribute("/data", "cotrain_expert", expert);
             writer.writeLongAttribute("/data", "cotrain_seed", options.seed());
+            if (options.actionsOnly()) {
+                writer.writeLongAttribute("/data", "cotrain_actions_only", 1);
+            }
             writer.flush();
             Thread hook = new Thread(writer::close, "close " + out.getFileName());
             Runtime.getRuntime().addShutdownHook(hook);
@@ -81,6 +98,10 @@ public final class DemoGenerator {
                         if (e.success()) successes++;
                         if (written < demos && (e.success() || options.keepFailures())) {
                             Demo demo = toDemo(e.trajectory(), options.images());
+                            if (options.actionsOnly()) {
+                                demo = new Demo(demo.actions(), Map.of(), Map.of(), demo.rewards(), demo.dones(),
+                                        null);
+                            }
                             writer.writeDemo("demo_" + written, demo);
                             writer.writeLongAttribute("/data/demo_" + written, "cotrain_episode", first + e.index());
                             writer.flush();

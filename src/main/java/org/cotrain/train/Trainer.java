@@ -17,6 +17,7 @@ import java.util.regex.Pattern;
 import org.cotrain.ambient.AmbientMixing;
 import org.cotrain.ambient.NoiseLevelAnnotations;
 import org.cotrain.config.Config;
+import org.cotrain.config.GuidanceConfig;
 import org.cotrain.config.TrainConfig;
 import org.cotrain.data.Batch;
 import org.cotrain.data.Datasets;
@@ -211,12 +212,13 @@ public final class Trainer {
             List<Parameter> params = policy.parameters();
             AtomicFiles.writeString(storedConfig, rawConfig.toYaml());
             log.printf(Locale.ROOT, "cotrain train: %s on %s; %d parameters%s; %d datasets (%s), %d training windows,"
-                            + " %d validation windows; %d steps (epochs of %d) of batch %d%s%s%s%s%n", config.name(),
+                            + " %d validation windows; %d steps (epochs of %d) of batch %d%s%s%s%s%s%n", config.name(),
                     backend.description(), policy.parameterCount(), describeCameras(mixture), datasets.size(),
                     describeWeights(mixture), windows, mixture.validationSize(), totalSteps, stepsPerEpoch, batchSize,
                     config.cotrain().domainConditioning() ? "; domain-conditioned" : "",
                     config.cotrain().obsNoiseStd() > 0 ? "; observation noise " + config.cotrain().obsNoiseStd() : "",
-                    ambientLine, resume ? "; resuming at step " + startStep : "");
+                    describeGuidance(config.cotrain().guidance()), ambientLine,
+                    resume ? "; resuming at step " + startStep : "");
 
             try (AdamW optimizer = new AdamW(params, policy.weightDecays(config.optimizer()),
                     (float) config.optimizer().beta1(), (float) config.optimizer().beta2(), 1e-8f);
@@ -457,6 +459,22 @@ public final class Trainer {
     private EmaDecay emaDecay() {
         var e = config.ema();
         return new EmaDecay(e.updateAfterStep(), e.invGamma(), e.power(), e.minValue(), e.maxValue());
+    }
+
+    /** "; null condition (learned) p_uncond 0.1, action-only datasets [1]" when training drops observations. */
+    private static String describeGuidance(GuidanceConfig g) {
+        if (!g.trainsNullCondition()) {
+            return "";
+        }
+        List<Integer> actionOnly = new ArrayList<>();
+        for (int j = 0; g.actionOnly() != null && j < g.actionOnly().size(); j++) {
+            if (g.actionOnly(j)) {
+                actionOnly.add(j);
+            }
+        }
+        return String.format(Locale.ROOT, "; null condition (%s) p_uncond %s%s", g.nullCondition().name()
+                .toLowerCase(Locale.ROOT), g.pUncond(), actionOnly.isEmpty() ? "" : ", action-only datasets "
+                + actionOnly);
     }
 
     /** "; cameras image 96x96 (1.7 GiB of frames)" for an image mixture, else "". */
