@@ -97,8 +97,11 @@ class FilmOpTest {
         return new double[][] {by, bdx, bdc};
     }
 
-    /** |got_i - want_i| <= bound_i for every i (plus 1e-30 for exact zeros), the worst ratio in the message. */
-    static void assertWithin(String what, float[] got, double[] want, double[] bound) {
+    /**
+     * |got_i - want_i| <= bound_i for every i (plus 1e-30 for exact zeros); returns the worst ratio error / bound
+     * (printed by the tests: how much of its bound an op uses).
+     */
+    static double assertWithin(String what, float[] got, double[] want, double[] bound) {
         assertTrue(got.length == want.length, what + ": length " + got.length + " != " + want.length);
         double worst = 0;
         int at = -1;
@@ -111,6 +114,7 @@ class FilmOpTest {
         }
         assertTrue(worst <= 1, what + ": error " + (at < 0 ? 0 : Math.abs(got[at] - want[at])) + " at " + at
                 + " is " + worst + " times its bound " + (at < 0 ? 0 : bound[at]));
+        return worst;
     }
 
     /** Runs forward then backward: {y, dx or null, dcond}. */
@@ -176,9 +180,10 @@ class FilmOpTest {
                 double[][] g = backward(dy, x, cond, cs[0], cs[1], cs[2], scale);
                 double[][] bound = bounds(dy, x, cond, cs[0], cs[1], cs[2], scale, false);
                 String at = Arrays.toString(cs) + " scale " + scale;
-                assertWithin("y " + at, got[0], forward(x, cond, cs[0], cs[1], cs[2], scale), bound[0]);
-                assertWithin("dx " + at, got[1], g[0], bound[1]);
-                assertWithin("dcond " + at, got[2], g[1], bound[2]);
+                double ry = assertWithin("y " + at, got[0], forward(x, cond, cs[0], cs[1], cs[2], scale), bound[0]);
+                double rdx = assertWithin("dx " + at, got[1], g[0], bound[1]);
+                double rdc = assertWithin("dcond " + at, got[2], g[1], bound[2]);
+                System.out.printf("film cpu %s: worst error / bound: y %.2f, dx %.2f, dcond %.2f%n", at, ry, rdx, rdc);
                 // without dx only dcond is computed, the same numbers
                 float[][] noDx = run(cpu, cs, in[0], in[1], in[2], scale, false);
                 assertNull(noDx[1]);
