@@ -71,6 +71,35 @@ public final class GroupNorm implements AutoCloseable {
         }
     }
 
+    /**
+     * x (N, C, ...) -> Mish(GroupNorm(x)) in one fused op (Conv1dBlock), a buffer of this layer; the GroupNorm output
+     * is not stored (its backward recomputes it from x, kept, and the saved mean and rstd).
+     */
+    public Tensor forwardMish(Tensor x) {
+        try (OpProfile.Scope ignored = OpProfile.scope(OpProfile.Family.NORM, x.backend())) {
+            if (x.rank() < 2 || x.dim(1) != c) {
+                throw new IllegalArgumentException(weight.name() + ": input " + x.shapeString() + " is not (N, " + c
+                        + ", ...)");
+            }
+            Tensor y = out.get(x.shape());
+            Ops.groupNormMishForward(x, weight.value(), bias.value(), y, mean.get(x.dim(0), groups),
+                    rstd.get(x.dim(0), groups), groups, EPS);
+            this.x = x;
+            return y;
+        }
+    }
+
+    /** After {@link #forwardMish}: dx = the input gradient (written, not accumulated); dweight and dbias accumulate. */
+    public void backwardMish(Tensor dy, Tensor dx) {
+        try (OpProfile.Scope ignored = OpProfile.scope(OpProfile.Family.NORM, dy.backend())) {
+            if (x == null) {
+                throw new IllegalStateException(weight.name() + ": backward before forward");
+            }
+            Ops.groupNormMishBackward(dy, x, weight.value(), bias.value(), mean.get(x.dim(0), groups),
+                    rstd.get(x.dim(0), groups), dx, weight.grad(), bias.grad(), groups);
+        }
+    }
+
     @Override
     public void close() {
         weight.close();
