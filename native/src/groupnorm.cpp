@@ -6,6 +6,7 @@
 // parallel over the N G groups; dweight and dbias are per-channel sums over samples and pixels, one channel per
 // task, in sample order: results do not depend on the thread count.
 #include <math.h>
+#include <stdlib.h>
 
 #include "cotrain/groupnorm.h"
 #include "cpu_common.h"
@@ -124,22 +125,27 @@ CT_API CT_MULTIVERSION void ct_groupnorm_backward_cpu(const float* dy, const flo
 }
 
 // ---- GroupNorm + Mish, fused (Conv1dBlock) ------------------------------------------------------------------------
-// The forward is the GroupNorm forward above with Mish applied to each value before it is stored. The backward
-// recomputes z = (x - mean) (rstd w) + b with the forward's float expression and statistics, so mish'(z) is taken
-// at the very z the forward used; per group it first writes dz = dy mish'(z) into dx (dx is an output only, so it
-// serves as the scratch: no allocation) while summing dz w and dz w xhat in double, then overwrites dx with the
-// GroupNorm gradient. dweight and dbias are per-channel sums over samples, one channel per task in sample order as
-// in ct_groupnorm_backward_cpu, with dz recomputed (dx no longer holds it): results do not depend on the thread
-// count.
+// The forward is the GroupNorm forward above with Mish applied before the value leaves the cache: per group, z is
+// written into y channel by channel (the affine differs per channel), then Mish runs over the whole group in place
+// in one flat loop (a group's (C / G) T values are contiguous; DP-C's T is 4 to 16, too short a loop to vectorise
+// Mish over on its own).
+// The backward recomputes z = (x - mean) (rstd w) + b with the forward's float expression and statistics, so
+// mish'(z) is taken at the very z the forward used. Per group: z into dx (dx is an output only, so it serves as the
+// scratch), dz = dy mish'(z) over the group in one flat loop, in place; then per channel the sums of dz w and
+// dz w xhat for dx, and the channel's own sums of dz xhat and dz (its share of dweight and dbias) into a
+// (N, C, 2) float64 table; then dx overwrites dz. dweight and dbias add the table's columns over samples in order:
+// results do not depend on the thread count. The table (16 N C bytes, 4 MiB for pusht_lowdim_unet's 1024 channels
+// at batch 256) is allocated per call; should that fail, each channel's sums are recomputed from dy and x instead
+// (z and mish'(z) again: slower, the same sums).
 
 // z of one value: the forward's normalisation and affine, a = rstd weight[c] (see ct_groupnorm_forward_cpu)
 static inline float ct_gn_affine(float x, float mean, float a, float b) { return (x - mean) * a + b; }
 
-// dz = dy mish'(z)
-static inline float ct_mish_grad(float z, float dy) {
+// mish'(z)
+static inline float ct_mish_derivative(float z) {
     float tsp, sech2, sig;
     ct_mish_parts(z, &tsp, &sech2, &sig);
-    return dy * (tsp + z * sech2 * sig);
+    return tsp + z * sech2 * sig;
 }
 
 CT_API CT_MULTIVERSION void ct_groupnorm_mish_forward_cpu(const float* x, const float* weight, const float* bias,
@@ -162,16 +168,45 @@ CT_API CT_MULTIVERSION void ct_groupnorm_mish_forward_cpu(const float* x, const 
             const float a = sf * weight[ch];
             const float b = bias[ch];
             const float* xc = xg + k * hw;
-            float* yc = yg + k * hw;
-            for (int64_t i = 0; i < hw; i++) {
-                const float z = ct_gn_affine(xc[i], mf, a, b);
-                float tsp, sech2, sig;
-                ct_mish_parts(z, &tsp, &sech2, &sig);
-                yc[i] = z * tsp;
-            }
+            float* zc = yg + k * hw;
+            for (int64_t i = 0; i < hw; i++) zc[i] = ct_gn_affine(xc[i], mf, a, b);
+        }
+        for (int64_t i = 0; i < m; i++) {
+            const float z = yg[i];
+            float tsp, sech2, sig;
+            ct_mish_parts(z, &tsp, &sech2, &sig);
+            yg[i] = z * tsp;
         }
         mean[ng] = mf;
         rstd[ng] = sf;
+    }
+}
+
+// dweight[c] += sum_{n, p} dz xhat, dbias[c] += sum_{n, p} dz with dz recomputed: the fallback of the backward
+// below when its table cannot be allocated. One channel per task, samples in order.
+static void ct_groupnorm_mish_params_recompute(const float* dy, const float* x, const float* weight,
+                                               const float* bias, const float* mean, const float* rstd,
+                                               float* dweight, float* dbias, int n, int c, int64_t hw, int groups) {
+    const int cg = c / groups;
+#pragma omp parallel for schedule(static) if ((int64_t)n * c * hw > CT_PARALLEL_GRAIN)
+    for (int ch = 0; ch < c; ch++) {
+        const int g = ch / cg;
+        const float b = bias[ch];
+        double dw = 0.0, db = 0.0;
+        for (int s_ = 0; s_ < n; s_++) {
+            const float* dyc = dy + ((int64_t)s_ * c + ch) * hw;
+            const float* xc = x + ((int64_t)s_ * c + ch) * hw;
+            const float mf = mean[(int64_t)s_ * groups + g], sf = rstd[(int64_t)s_ * groups + g];
+            const float a = sf * weight[ch];
+            const double mu = mf, s = sf;
+            for (int64_t i = 0; i < hw; i++) {
+                const double dz = dyc[i] * ct_mish_derivative(ct_gn_affine(xc[i], mf, a, b));
+                dw += dz * ((xc[i] - mu) * s);
+                db += dz;
+            }
+        }
+        dweight[ch] += (float)dw;
+        dbias[ch] += (float)db;
     }
 }
 
@@ -179,35 +214,49 @@ CT_API CT_MULTIVERSION void ct_groupnorm_mish_backward_cpu(const float* dy, cons
                                                            const float* bias, const float* mean, const float* rstd,
                                                            float* dx, float* dweight, float* dbias, int n, int c,
                                                            int64_t hw, int groups) {
-    // dy, x, dx: (N, C, HW); weight, bias, dweight, dbias: (C); mean, rstd: (N, G)
+    // dy, x, dx: (N, C, HW); weight, bias, dweight, dbias: (C); mean, rstd: (N, G); part: (N, C, 2)
     if (n <= 0 || c <= 0 || groups <= 0) return;
     const int cg = c / groups;
     const int64_t m = (int64_t)cg * hw;
     const int64_t count = (int64_t)n * groups;
+    double* part = (double*)malloc(sizeof(double) * 2 * (size_t)n * (size_t)c);
 
 #pragma omp parallel for schedule(static) if ((int64_t)n * c * hw > CT_PARALLEL_GRAIN)
     for (int64_t ng = 0; ng < count; ng++) {
         const int g = (int)(ng % groups);
+        const int64_t s_ = ng / groups;
         const float* dyg = dy + ng * m;
         const float* xg = x + ng * m;
-        float* dxg = dx + ng * m;
+        float* dxg = dx + ng * m;  // z, then dz, then dx
         const float mf = mean[ng], sf = rstd[ng];
         const double mu = mf, s = sf;
-        double gsum = 0.0, gxsum = 0.0;
         for (int k = 0; k < cg; k++) {
             const int ch = g * cg + k;
             const float a = sf * weight[ch], b = bias[ch];
-            const double wk = weight[ch];
-            const float* dyc = dyg + k * hw;
             const float* xc = xg + k * hw;
-            float* dzc = dxg + k * hw;  // dz, until the second pass overwrites it with dx
-#pragma omp simd reduction(+ : gsum, gxsum)
+            float* zc = dxg + k * hw;
+            for (int64_t i = 0; i < hw; i++) zc[i] = ct_gn_affine(xc[i], mf, a, b);
+        }
+        for (int64_t i = 0; i < m; i++) dxg[i] = dyg[i] * ct_mish_derivative(dxg[i]);
+        double gsum = 0.0, gxsum = 0.0;
+        for (int k = 0; k < cg; k++) {
+            const int ch = g * cg + k;
+            const double wk = weight[ch];
+            const float* xc = xg + k * hw;
+            const float* dzc = dxg + k * hw;
+            double pw = 0.0, pb = 0.0;
+#pragma omp simd reduction(+ : pw, pb)
             for (int64_t i = 0; i < hw; i++) {
-                const float dz = ct_mish_grad(ct_gn_affine(xc[i], mf, a, b), dyc[i]);
-                dzc[i] = dz;
-                const double gi = (double)dz * wk;
-                gsum += gi;
-                gxsum += gi * ((xc[i] - mu) * s);
+                const double dz = dzc[i];
+                pw += dz * ((xc[i] - mu) * s);
+                pb += dz;
+            }
+            // sum over the channel of g = dz w and g xhat: the channel's sums times w
+            gsum += pb * wk;
+            gxsum += pw * wk;
+            if (part) {
+                part[2 * (s_ * c + ch)] = pw;
+                part[2 * (s_ * c + ch) + 1] = pb;
             }
         }
         const double gmean = m > 0 ? gsum / m : 0.0, gxmean = m > 0 ? gxsum / m : 0.0;
@@ -222,29 +271,20 @@ CT_API CT_MULTIVERSION void ct_groupnorm_mish_backward_cpu(const float* dy, cons
         }
     }
 
-    // dweight[c] += sum_{n, p} dz xhat, dbias[c] += sum_{n, p} dz: one channel per task, samples in order
-#pragma omp parallel for schedule(static) if ((int64_t)n * c * hw > CT_PARALLEL_GRAIN)
+    if (!part) {
+        ct_groupnorm_mish_params_recompute(dy, x, weight, bias, mean, rstd, dweight, dbias, n, c, hw, groups);
+        return;
+    }
+    // dweight[c] += sum_{n, p} dz xhat, dbias[c] += sum_{n, p} dz: the table's columns, samples in order
+#pragma omp parallel for schedule(static) if ((int64_t)n * c > CT_PARALLEL_GRAIN)
     for (int ch = 0; ch < c; ch++) {
-        const int g = ch / cg;
-        const float b = bias[ch];
         double dw = 0.0, db = 0.0;
         for (int s_ = 0; s_ < n; s_++) {
-            const float* dyc = dy + ((int64_t)s_ * c + ch) * hw;
-            const float* xc = x + ((int64_t)s_ * c + ch) * hw;
-            const float mf = mean[(int64_t)s_ * groups + g], sf = rstd[(int64_t)s_ * groups + g];
-            const float a = sf * weight[ch];
-            const double mu = mf, s = sf;
-            double pw = 0.0, pb = 0.0;
-#pragma omp simd reduction(+ : pw, pb)
-            for (int64_t i = 0; i < hw; i++) {
-                const double dz = ct_mish_grad(ct_gn_affine(xc[i], mf, a, b), dyc[i]);
-                pw += dz * ((xc[i] - mu) * s);
-                pb += dz;
-            }
-            dw += pw;
-            db += pb;
+            dw += part[2 * ((int64_t)s_ * c + ch)];
+            db += part[2 * ((int64_t)s_ * c + ch) + 1];
         }
         dweight[ch] += (float)dw;
         dbias[ch] += (float)db;
     }
+    free(part);
 }

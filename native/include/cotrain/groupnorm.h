@@ -33,7 +33,7 @@ CT_API int ct_groupnorm_backward_cuda(const float* dy, const float* x, const flo
 //             dx = rstd (dz weight - avg_group(dz weight) - xhat avg_group(dz weight xhat))        (written, =)
 //             dweight[c] += sum_{n, p} dz xhat,  dbias[c] += sum_{n, p} dz                          (accumulated)
 //           dx is written, not accumulated: Conv1dBlock hands it straight to the convolution's backward, so the
-//           unfused path's zero-fill of that buffer goes away (and the CPU uses dx as its scratch for dz).
+//           unfused path's zero-fill of that buffer goes away (and the CPU uses dx as its scratch for z and dz).
 // What to save: the forward already keeps x (the convolution's output, alive until the next forward) and the
 // (N, G) statistics. Storing z as well would cost 4 bytes an element written in the forward and read in the
 // backward; recomputing it costs no memory traffic (the backward reads x anyway for xhat), only the affine and
@@ -41,8 +41,9 @@ CT_API int ct_groupnorm_backward_cuda(const float* dy, const float* x, const flo
 // Bytes an element, counting each input read once and each output written once (the statistics aside): the unfused
 // GroupNorm then Mish moved 16 forward (x read, z written; z read, y written) and 40 backward (dz zero-filled;
 // Mish's backward reads z, dy, dz and writes dz; dx zero-filled; GroupNorm's reads dz, x, dx and writes dx); fused
-// it is 8 forward (x read, y written) and 12 backward (dy, x read, dx written). The CPU's backward makes one more
-// read of dy and x for the per-channel sums (20), the groups' second pass hitting the cache.
+// it is 8 forward (x read, y written) and 12 backward (dy, x read, dx written; the CPU adds a (N, C, 2) float64
+// table of per-(sample, channel) sums, 16 / T bytes an element, and the GPU reads dy and x once more for the
+// per-channel sums).
 // x, y, dy, dx: (N, C, HW); weight, bias, dweight, dbias: (C); mean, rstd: (N, G). dx must not overlap dy or x.
 CT_API void ct_groupnorm_mish_forward_cpu(const float* x, const float* weight, const float* bias, float* y,
                                           float* mean, float* rstd, int n, int c, int64_t hw, int groups, float eps);
