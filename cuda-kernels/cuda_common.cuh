@@ -41,4 +41,22 @@ __device__ __forceinline__ T ct_warp_max(T v) {
     return v;
 }
 
+// ---- Mish (activation.cu, and the fused GroupNorm + Mish of groupnorm.cu): y = x tanh(softplus(x)) --------------
+// As in activation.cpp: with t = exp(-|x|) <= 1, tanh(softplus(x)) = num / den where
+//   x >= 0 (t = e^-x): num = 1 + 2t,      den = num + 2t^2
+//   x <  0 (t = e^x):  num = t (t + 2),   den = num + 2
+// which never overflows, and 1 - tanh^2 = (den - num)(den + num) / den^2 without cancellation.
+
+__device__ __forceinline__ void ct_mish_parts(float x, float* tsp, float* sech2, float* sig) {
+    bool pos = x >= 0.0f;
+    float t = expf(pos ? -x : x);
+    float num = pos ? 1.0f + 2.0f * t : t * (t + 2.0f);
+    float gap = pos ? 2.0f * t * t : 2.0f;
+    float den = num + gap;
+    float rden = 1.0f / den;
+    *tsp = num * rden;
+    *sech2 = gap * (den + num) * rden * rden;
+    *sig = (pos ? 1.0f : t) / (1.0f + t);
+}
+
 #endif

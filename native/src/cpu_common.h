@@ -68,4 +68,26 @@ static inline float ct_erff(float x) {
     return xc * p / q;
 }
 
+// ---- Mish (activation.cpp, and the fused GroupNorm + Mish of groupnorm.cpp): y = x tanh(softplus(x)) ----------
+//
+// No log or tanh is needed: with e = e^x, tanh(log(1 + e)) = ((1+e)^2 - 1) / ((1+e)^2 + 1) = (e^2 + 2e) / (e^2 + 2e + 2).
+// e overflows for large x, so for x >= 0 the same ratio is written in u = e^-x instead (multiply through by u^2):
+// (1 + 2u) / (1 + 2u + 2u^2). Either way the only exponential is t = exp(-|x|) <= 1, which cannot overflow, and
+// no difference of nearly equal numbers is formed (1 - tanh^2 below is also written as a ratio), so it is as
+// stable as the log1p(exp(-|x|)) + max(x, 0) form of softplus.
+
+// tanh(softplus(x)) and its derivative parts, from t = exp(-|x|).
+static inline void ct_mish_parts(float x, float* tsp, float* sech2, float* sig) {
+    bool pos = x >= 0.0f;
+    float t = ct_expf_nonpos(pos ? -x : x);
+    // tanh(sp) = num / den, and den - num (2t^2 or 2) gives 1 - tanh^2 without cancellation.
+    float num = pos ? 1.0f + 2.0f * t : t * (t + 2.0f);   // x >= 0: t = e^-x; x < 0: t = e^x
+    float gap = pos ? 2.0f * t * t : 2.0f;
+    float den = num + gap;
+    float rden = 1.0f / den;
+    *tsp = num * rden;
+    *sech2 = gap * (den + num) * rden * rden;             // (den^2 - num^2) / den^2
+    *sig = (pos ? 1.0f : t) / (1.0f + t);                 // sigmoid(x) = 1/(1+e^-x) = e^x/(1+e^x)
+}
+
 #endif

@@ -443,6 +443,32 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void groupNormMishForward(Tensor x, Tensor weight, Tensor bias, Tensor y, Tensor mean, Tensor rstd, int n,
+                                     int c, long hw, int groups, float eps) {
+        ct_groupnorm_mish_forward_cpu(x.data(), weight.data(), bias.data(), y.data(), mean.data(), rstd.data(), n, c,
+                hw, groups, eps);
+    }
+
+    @Override
+    public void groupNormMishBackward(Tensor dy, Tensor x, Tensor weight, Tensor bias, Tensor mean, Tensor rstd,
+                                      Tensor dx, Tensor dweight, Tensor dbias, int n, int c, long hw, int groups) {
+        ct_groupnorm_mish_backward_cpu(dy.data(), x.data(), weight.data(), bias.data(), mean.data(), rstd.data(),
+                dx.data(), dweight.data(), dbias.data(), n, c, hw, groups);
+    }
+
+    @Override
+    public void filmForward(Tensor x, Tensor cond, Tensor y, int b, int c, long t, boolean hasScale) {
+        ct_film_forward_cpu(x.data(), cond.data(), y.data(), b, c, t, hasScale ? 1 : 0);
+    }
+
+    @Override
+    public void filmBackward(Tensor dy, Tensor x, Tensor cond, Tensor dx, Tensor dcond, int b, int c, long t,
+                             boolean hasScale) {
+        ct_film_backward_cpu(dy.data(), x.data(), cond.data(), dx == null ? null : dx.data(), dcond.data(), b, c, t,
+                hasScale ? 1 : 0);
+    }
+
+    @Override
     public void imageToFloat(Tensor images, Tensor offsets, Tensor out, int b, int h, int w, int c, int ho, int wo) {
         ct_image_to_float_cpu(images.data(), ptr(offsets), out.data(), b, h, w, c, ho, wo);
     }

@@ -650,6 +650,34 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public void groupNormMishForward(Tensor x, Tensor weight, Tensor bias, Tensor y, Tensor mean, Tensor rstd, int n,
+                                     int c, long hw, int groups, float eps) {
+        check(ct_groupnorm_mish_forward_cuda(x.data(), weight.data(), bias.data(), y.data(), mean.data(),
+                rstd.data(), n, c, hw, groups, eps, stream), "groupnorm_mish_forward");
+    }
+
+    @Override
+    public void groupNormMishBackward(Tensor dy, Tensor x, Tensor weight, Tensor bias, Tensor mean, Tensor rstd,
+                                      Tensor dx, Tensor dweight, Tensor dbias, int n, int c, long hw, int groups) {
+        check(ct_groupnorm_mish_backward_cuda(dy.data(), x.data(), weight.data(), bias.data(), mean.data(),
+                rstd.data(), dx.data(), dweight.data(), dbias.data(), n, c, hw, groups, stream),
+                "groupnorm_mish_backward");
+    }
+
+    @Override
+    public void filmForward(Tensor x, Tensor cond, Tensor y, int b, int c, long t, boolean hasScale) {
+        check(ct_film_forward_cuda(x.data(), cond.data(), y.data(), b, c, t, hasScale ? 1 : 0, stream),
+                "film_forward");
+    }
+
+    @Override
+    public void filmBackward(Tensor dy, Tensor x, Tensor cond, Tensor dx, Tensor dcond, int b, int c, long t,
+                             boolean hasScale) {
+        check(ct_film_backward_cuda(dy.data(), x.data(), cond.data(), dx == null ? null : dx.data(), dcond.data(), b,
+                c, t, hasScale ? 1 : 0, stream), "film_backward");
+    }
+
+    @Override
     public void imageToFloat(Tensor images, Tensor offsets, Tensor out, int b, int h, int w, int c, int ho, int wo) {
         check(ct_image_to_float_cuda(images.data(), ptr(offsets), out.data(), b, h, w, c, ho, wo, stream),
                 "image_to_float");

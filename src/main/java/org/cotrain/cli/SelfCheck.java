@@ -57,6 +57,14 @@ final class SelfCheck {
         return err;
     }
 
+    private static double[] mish(double... z) {
+        double[] y = new double[z.length];
+        for (int i = 0; i < z.length; i++) {
+            y[i] = z[i] * Math.tanh(Math.log1p(Math.exp(z[i])));
+        }
+        return y;
+    }
+
     private static double[] toDouble(float[] x) {
         double[] y = new double[x.length];
         for (int i = 0; i < x.length; i++) {
@@ -224,6 +232,25 @@ final class SelfCheck {
             }
         }, new double[] {-1 / Math.sqrt(1 + 1e-5), 1 / Math.sqrt(1 + 1e-5), 1 - 2 * 2 / Math.sqrt(4 + 1e-5),
             1 + 2 * 2 / Math.sqrt(4 + 1e-5)}, 1e-6));
+        checks.add(new Check("group norm + mish", b -> {
+            // the group norm check's values through Mish; tolerance: Mish is within 1e-6 of max(|y|, 1) (activation.cpp)
+            // and y reaches 3
+            try (Tensor x = b.of(new float[] {1, 3, 10, 14}, 1, 2, 2); Tensor w = b.of(new float[] {1, 2}, 2);
+                 Tensor bias = b.of(new float[] {0, 1}, 2); Tensor y = b.empty(1, 2, 2); Tensor m = b.empty(1, 2);
+                 Tensor rs = b.empty(1, 2)) {
+                Ops.groupNormMishForward(x, w, bias, y, m, rs, 2, 1e-5f);
+                return y.toFloatArray();
+            }
+        }, mish(-1 / Math.sqrt(1 + 1e-5), 1 / Math.sqrt(1 + 1e-5), 1 - 2 * 2 / Math.sqrt(4 + 1e-5),
+            1 + 2 * 2 / Math.sqrt(4 + 1e-5)), 1e-5));
+        checks.add(new Check("film", b -> {
+            // scale (2, -1) and bias (0.5, 1) over two channels of two steps: exact in float
+            try (Tensor x = b.of(new float[] {1, 2, 3, 4}, 1, 2, 2);
+                 Tensor cond = b.of(new float[] {2, -1, 0.5f, 1}, 1, 4); Tensor y = b.empty(1, 2, 2)) {
+                Ops.filmForward(x, cond, y, true);
+                return y.toFloatArray();
+            }
+        }, new double[] {2.5, 4.5, -2, -3}, 0));
         checks.add(new Check("image crop to float", b -> {
             try (Tensor img = b.of(new byte[] {0, (byte) 255, 51, (byte) 204}, 1, 2, 2, 1);
                  Tensor off = b.of(new int[] {1, 0}, 1, 2); Tensor out = b.empty(1, 1, 1, 2)) {

@@ -20,7 +20,7 @@ import org.bytedeco.javacpp.annotation.Platform;
                 "cotrain/embedding.h", "cotrain/reduce.h", "cotrain/optim.h", "cotrain/attention.h",
                 "cotrain/spatial_softmax.h", "cotrain/ddpm.h", "cotrain/permute.h", "cotrain/ambient.h",
                 "cotrain/bce.h", "cotrain/conv2d.h", "cotrain/maxpool.h", "cotrain/groupnorm.h", "cotrain/image.h",
-                "cotrain/packed_linear.h", "cotrain/decoder_inference.h"},
+                "cotrain/packed_linear.h", "cotrain/decoder_inference.h", "cotrain/film.h"},
         link = "cotrain_cpu")
 public final class CpuKernels {
     private CpuKernels() {}
@@ -275,6 +275,30 @@ public final class CpuKernels {
                                                         @Cast("const float*") Pointer rstd, @Cast("float*") Pointer dx,
                                                         @Cast("float*") Pointer dweight, @Cast("float*") Pointer dbias,
                                                         int n, int c, long hw, int groups);
+    public static native void ct_groupnorm_mish_forward_cpu(@Cast("const float*") Pointer x,
+                                                            @Cast("const float*") Pointer weight,
+                                                            @Cast("const float*") Pointer bias,
+                                                            @Cast("float*") Pointer y, @Cast("float*") Pointer mean,
+                                                            @Cast("float*") Pointer rstd, int n, int c, long hw,
+                                                            int groups, float eps);
+    public static native void ct_groupnorm_mish_backward_cpu(@Cast("const float*") Pointer dy,
+                                                             @Cast("const float*") Pointer x,
+                                                             @Cast("const float*") Pointer weight,
+                                                             @Cast("const float*") Pointer bias,
+                                                             @Cast("const float*") Pointer mean,
+                                                             @Cast("const float*") Pointer rstd,
+                                                             @Cast("float*") Pointer dx,
+                                                             @Cast("float*") Pointer dweight,
+                                                             @Cast("float*") Pointer dbias, int n, int c, long hw,
+                                                             int groups);
+
+    // film.h
+    public static native void ct_film_forward_cpu(@Cast("const float*") Pointer x, @Cast("const float*") Pointer cond,
+                                                  @Cast("float*") Pointer y, int b, int c, long t, int hasScale);
+    public static native void ct_film_backward_cpu(@Cast("const float*") Pointer dy, @Cast("const float*") Pointer x,
+                                                   @Cast("const float*") Pointer cond, @Cast("float*") Pointer dx,
+                                                   @Cast("float*") Pointer dcond, int b, int c, long t,
+                                                   int hasScale);
 
     // image.h
     public static native void ct_image_to_float_cpu(@Cast("const uint8_t*") Pointer images,

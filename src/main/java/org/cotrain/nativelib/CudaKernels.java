@@ -22,7 +22,7 @@ import org.bytedeco.javacpp.annotation.Platform;
                 "cotrain/embedding.h", "cotrain/reduce.h", "cotrain/optim.h", "cotrain/attention.h",
                 "cotrain/spatial_softmax.h", "cotrain/ddpm.h", "cotrain/permute.h", "cotrain/ambient.h",
                 "cotrain/bce.h", "cotrain/maxpool.h", "cotrain/groupnorm.h", "cotrain/image.h",
-                "cotrain/packed_linear.h", "cotrain/decoder_inference.h"},
+                "cotrain/packed_linear.h", "cotrain/decoder_inference.h", "cotrain/film.h"},
         link = "cotrain_cuda")
 public final class CudaKernels {
     private CudaKernels() {}
@@ -119,6 +119,12 @@ public final class CudaKernels {
     public static native int ct_maxpool2d_backward_cuda(@Cast("const float*") Pointer dy, @Cast("const int32_t*") Pointer argmax, @Cast("float*") Pointer dx, long planes, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, Pointer stream);
     public static native int ct_groupnorm_forward_cuda(@Cast("const float*") Pointer x, @Cast("const float*") Pointer weight, @Cast("const float*") Pointer bias, @Cast("float*") Pointer y, @Cast("float*") Pointer mean, @Cast("float*") Pointer rstd, int n, int c, long hw, int groups, float eps, Pointer stream);
     public static native int ct_groupnorm_backward_cuda(@Cast("const float*") Pointer dy, @Cast("const float*") Pointer x, @Cast("const float*") Pointer weight, @Cast("const float*") Pointer mean, @Cast("const float*") Pointer rstd, @Cast("float*") Pointer dx, @Cast("float*") Pointer dweight, @Cast("float*") Pointer dbias, int n, int c, long hw, int groups, Pointer stream);
+    public static native int ct_groupnorm_mish_forward_cuda(@Cast("const float*") Pointer x, @Cast("const float*") Pointer weight, @Cast("const float*") Pointer bias, @Cast("float*") Pointer y, @Cast("float*") Pointer mean, @Cast("float*") Pointer rstd, int n, int c, long hw, int groups, float eps, Pointer stream);
+    public static native int ct_groupnorm_mish_backward_cuda(@Cast("const float*") Pointer dy, @Cast("const float*") Pointer x, @Cast("const float*") Pointer weight, @Cast("const float*") Pointer bias, @Cast("const float*") Pointer mean, @Cast("const float*") Pointer rstd, @Cast("float*") Pointer dx, @Cast("float*") Pointer dweight, @Cast("float*") Pointer dbias, int n, int c, long hw, int groups, Pointer stream);
+
+    // film.h
+    public static native int ct_film_forward_cuda(@Cast("const float*") Pointer x, @Cast("const float*") Pointer cond, @Cast("float*") Pointer y, int b, int c, long t, int hasScale, Pointer stream);
+    public static native int ct_film_backward_cuda(@Cast("const float*") Pointer dy, @Cast("const float*") Pointer x, @Cast("const float*") Pointer cond, @Cast("float*") Pointer dx, @Cast("float*") Pointer dcond, int b, int c, long t, int hasScale, Pointer stream);
     public static native int ct_image_to_float_cuda(@Cast("const uint8_t*") Pointer images, @Cast("const int32_t*") Pointer offsets, @Cast("float*") Pointer out, int b, int h, int w, int c, int ho, int wo, Pointer stream);
     public static native int ct_random_crop_offsets_cuda(@Cast("int32_t*") Pointer offsets, int b, int h, int w, int ho, int wo, long seed, long offset, Pointer stream);
 }

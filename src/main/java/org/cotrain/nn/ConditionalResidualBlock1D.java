@@ -27,20 +27,14 @@ public final class ConditionalResidualBlock1D implements AutoCloseable {
     private final Conv1dBlock block1;
     private final Linear condEncoder;
     private final Conv1d residualConv; // null when in == out (nn.Identity)
-    private final Buffer ones;      // (1, T) and (T, 1): the broadcast over T as a rank-one matmul
-    private final Buffer scale;     // (B, out), with cond_predict_scale
-    private final Buffer bias;      // (B, out), with cond_predict_scale
-    private final Buffer expanded;  // (B, out, T): the scale repeated over T
     private final Buffer film;      // (B, out, T): the conditioned h
     private final Buffer sum;       // (B, out, T): the block's output
-    private final Buffer dFilm;
-    private final Buffer dH;
-    private final Buffer dProduct;  // (B, out, T) dy * h, for the scale's gradient
-    private final Buffer dScale;    // (B, out)
-    private final Buffer dBias;     // (B, out)
-    private final Buffer dEmbed;    // (B, out) or (B, 2 out)
+    private final Buffer dFilm;     // (B, out, T): d/d(conditioned h)
+    private final Buffer dH;        // (B, out, T): d/dh, with cond_predict_scale (else it is dFilm itself)
+    private final Buffer dEmbed;    // (B, out) or (B, 2 out): d/de
     private Tensor x;
     private Tensor h;
+    private Tensor embed;           // e, the cond encoder's output (its buffer, valid until its next forward)
     private Tensor lastOut;
 
     public ConditionalResidualBlock1D(Backend backend, String prefix, int in, int out, int condDim, int kernel,
@@ -53,17 +47,10 @@ public final class ConditionalResidualBlock1D implements AutoCloseable {
         this.condEncoder = Linear.torchDefault(backend, prefix + "cond_encoder.1", condDim,
                 condPredictScale ? 2 * out : out);
         this.residualConv = in == out ? null : new Conv1d(backend, prefix + "residual_conv", in, out, 1, 1, 0);
-        this.ones = new Buffer(backend);
-        this.scale = new Buffer(backend);
-        this.bias = new Buffer(backend);
-        this.expanded = new Buffer(backend);
         this.film = new Buffer(backend);
         this.sum = new Buffer(backend);
         this.dFilm = new Buffer(backend);
         this.dH = new Buffer(backend);
-        this.dProduct = new Buffer(backend);
-        this.dScale = new Buffer(backend);
-        this.dBias = new Buffer(backend);
         this.dEmbed = new Buffer(backend);
     }
 
@@ -105,23 +92,10 @@ public final class ConditionalResidualBlock1D implements AutoCloseable {
         this.x = x;
         this.h = block0.forward(x);
         Tensor e = condEncoder.forward(mishCond);
-        Tensor onesRow = ones.get(1, t);
-        Ops.fill(onesRow, 1f);
+        this.embed = e;
         Tensor f = film.get(b, out, t);
-        if (predictScale) {
-            // e (B, 2 out) = [scale | bias] per sample, as DP's reshape (B, 2, out, 1) reads it
-            Tensor s = scale.get(b, out);
-            Tensor bi = bias.get(b, out);
-            Ops.splitHeads(e.view(b, 1, 2 * out), 0, s.view(b, 1, 1, out), false);
-            Ops.splitHeads(e.view(b, 1, 2 * out), out, bi.view(b, 1, 1, out), false);
-            Tensor sx = expanded.get(b, out, t);
-            Ops.matmul(s.view(b * out, 1), false, onesRow, false, null, sx.view(b * out, t));
-            Ops.mul(sx, h, f);
-            Ops.matmul(bi.view(b * out, 1), false, onesRow, false, null, f.view(b * out, t), 1f, 1f);
-        } else {
-            x.backend().copy(h, f);
-            Ops.matmul(e.view(b * out, 1), false, onesRow, false, null, f.view(b * out, t), 1f, 1f);
-        }
+        // e (B, 2 out) = [scale | bias] per sample, as DP's reshape (B, 2, out, 1) reads it, or (B, out) = bias
+        Ops.filmForward(h, e, f, predictScale);
         Tensor y = block1.forward(f);
         Tensor result = sum.get(b, out, t);
         if (residualConv != null) {
@@ -150,27 +124,14 @@ public final class ConditionalResidualBlock1D implements AutoCloseable {
         }
         Tensor df = dFilm.zeros(b, out, t);
         block1.backward(dy, df);
-        Tensor onesRow = ones.get(1, t);
-        Ops.fill(onesRow, 1f);
-        Tensor onesCol = onesRow.view(t, 1);
+        Tensor de = dEmbed.get(b, predictScale ? 2 * out : out);
         Tensor dh;
-        Tensor de;
         if (predictScale) {
             dh = dH.get(b, out, t);
-            Ops.mul(df, expanded.get(b, out, t), dh);
-            Tensor prod = dProduct.get(b, out, t);
-            Ops.mul(df, h, prod);
-            Tensor ds = dScale.get(b, out);
-            Ops.matmul(prod.view(b * out, t), false, onesCol, false, null, ds.view(b * out, 1));
-            Tensor db = dBias.get(b, out);
-            Ops.matmul(df.view(b * out, t), false, onesCol, false, null, db.view(b * out, 1));
-            de = dEmbed.get(b, 2 * out);
-            Ops.mergeHeads(ds.view(b, 1, 1, out), de.view(b, 1, 2 * out), 0, false);
-            Ops.mergeHeads(db.view(b, 1, 1, out), de.view(b, 1, 2 * out), out, false);
+            Ops.filmBackward(df, h, embed, dh, de, true);
         } else {
-            dh = df;
-            de = dEmbed.get(b, out);
-            Ops.matmul(df.view(b * out, t), false, onesCol, false, null, de.view(b * out, 1));
+            dh = df; // h + bias passes the gradient through unchanged
+            Ops.filmBackward(df, h, embed, null, de, false);
         }
         condEncoder.backward(de, dMishCond, true);
         block0.backward(dh, dx);
@@ -189,8 +150,7 @@ public final class ConditionalResidualBlock1D implements AutoCloseable {
         if (residualConv != null) {
             residualConv.close();
         }
-        for (Buffer buf : new Buffer[] {ones, scale, bias, expanded, film, sum, dFilm, dH, dProduct, dScale, dBias,
-                dEmbed}) {
+        for (Buffer buf : new Buffer[] {film, sum, dFilm, dH, dEmbed}) {
             buf.close();
         }
     }

@@ -8,14 +8,13 @@ import org.cotrain.tensor.Tensor;
 /**
  * Diffusion Policy's Conv1dBlock (diffusion_policy/model/diffusion/conv1d_components.py): nn.Sequential(Conv1d(in,
  * out, k, padding k // 2), GroupNorm(n_groups, out), Mish()), parameters prefix + "block.0.weight", "block.0.bias",
- * "block.1.weight", "block.1.bias". The kernel is odd, so the length is kept.
+ * "block.1.weight", "block.1.bias". The kernel is odd, so the length is kept. The GroupNorm and the Mish run as one
+ * fused op ({@link GroupNorm#forwardMish}), the GroupNorm keeping its parameters and names.
  */
 public final class Conv1dBlock implements AutoCloseable {
     private final Conv1d conv;
-    private final GroupNorm norm;
-    private final Mish mish;
-    private final Buffer dNorm; // d/d(GroupNorm output)
-    private final Buffer dConv; // d/d(conv output)
+    private final GroupNorm norm; // with the Mish after it, fused
+    private final Buffer dConv;   // d/d(conv output)
     private Tensor lastOut;
 
     public Conv1dBlock(Backend backend, String prefix, int in, int out, int kernel, int groups) {
@@ -25,8 +24,6 @@ public final class Conv1dBlock implements AutoCloseable {
         }
         this.conv = new Conv1d(backend, prefix + "block.0", in, out, kernel, 1, kernel / 2);
         this.norm = new GroupNorm(backend, prefix + "block.1", groups, out);
-        this.mish = new Mish(backend);
-        this.dNorm = new Buffer(backend);
         this.dConv = new Buffer(backend);
     }
 
@@ -39,7 +36,7 @@ public final class Conv1dBlock implements AutoCloseable {
 
     /** x (N, in, T) -> (N, out, T), a buffer of this block valid until its next forward; x is kept for backward. */
     public Tensor forward(Tensor x) {
-        lastOut = mish.forward(norm.forward(conv.forward(x)));
+        lastOut = norm.forwardMish(conv.forward(x));
         return lastOut;
     }
 
@@ -53,10 +50,8 @@ public final class Conv1dBlock implements AutoCloseable {
         if (lastOut == null) {
             throw new IllegalStateException("Conv1dBlock: backward before forward");
         }
-        Tensor dn = dNorm.zeros(dy.shape());
-        mish.backward(dy, dn);
-        Tensor dc = dConv.zeros(dy.shape());
-        norm.backward(dn, dc);
+        Tensor dc = dConv.get(dy.shape()); // written by the fused backward, no zero-fill
+        norm.backwardMish(dy, dc);
         conv.backward(dc, dx);
     }
 
@@ -64,8 +59,6 @@ public final class Conv1dBlock implements AutoCloseable {
     public void close() {
         conv.close();
         norm.close();
-        mish.close();
-        dNorm.close();
         dConv.close();
     }
 }

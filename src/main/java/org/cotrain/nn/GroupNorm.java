@@ -20,6 +20,7 @@ public final class GroupNorm implements AutoCloseable {
     private final Buffer mean;
     private final Buffer rstd;
     private Tensor x;
+    private boolean withMish; // whether the last forward was forwardMish: its backward must match
 
     public GroupNorm(Backend backend, String name, int groups, int c) {
         if (groups < 1 || c % groups != 0) {
@@ -48,14 +49,12 @@ public final class GroupNorm implements AutoCloseable {
     /** x (N, C, H, W) -> y, a buffer of this layer; mean and rstd per (sample, group) are kept for the backward. */
     public Tensor forward(Tensor x) {
         try (OpProfile.Scope ignored = OpProfile.scope(OpProfile.Family.NORM, x.backend())) {
-            if (x.rank() < 2 || x.dim(1) != c) {
-                throw new IllegalArgumentException(weight.name() + ": input " + x.shapeString() + " is not (N, " + c
-                        + ", ...)");
-            }
+            checkInput(x);
             Tensor y = out.get(x.shape());
             Ops.groupNormForward(x, weight.value(), bias.value(), y, mean.get(x.dim(0), groups),
                     rstd.get(x.dim(0), groups), groups, EPS);
             this.x = x;
+            this.withMish = false;
             return y;
         }
     }
@@ -63,11 +62,51 @@ public final class GroupNorm implements AutoCloseable {
     /** dx += the input gradient; dweight and dbias accumulate. */
     public void backward(Tensor dy, Tensor dx) {
         try (OpProfile.Scope ignored = OpProfile.scope(OpProfile.Family.NORM, dy.backend())) {
-            if (x == null) {
-                throw new IllegalStateException(weight.name() + ": backward before forward");
-            }
+            checkBackward(false);
             Ops.groupNormBackward(dy, x, weight.value(), mean.get(x.dim(0), groups), rstd.get(x.dim(0), groups), dx,
                     weight.grad(), bias.grad(), groups);
+        }
+    }
+
+    /**
+     * x (N, C, ...) -> Mish(GroupNorm(x)) in one fused op (Conv1dBlock), a buffer of this layer; the GroupNorm output
+     * is not stored (its backward recomputes it from x, kept, and the saved mean and rstd).
+     */
+    public Tensor forwardMish(Tensor x) {
+        try (OpProfile.Scope ignored = OpProfile.scope(OpProfile.Family.NORM, x.backend())) {
+            checkInput(x);
+            Tensor y = out.get(x.shape());
+            Ops.groupNormMishForward(x, weight.value(), bias.value(), y, mean.get(x.dim(0), groups),
+                    rstd.get(x.dim(0), groups), groups, EPS);
+            this.x = x;
+            this.withMish = true;
+            return y;
+        }
+    }
+
+    /** After {@link #forwardMish}: dx = the input gradient (written, not accumulated); dweight and dbias accumulate. */
+    public void backwardMish(Tensor dy, Tensor dx) {
+        try (OpProfile.Scope ignored = OpProfile.scope(OpProfile.Family.NORM, dy.backend())) {
+            checkBackward(true);
+            Ops.groupNormMishBackward(dy, x, weight.value(), bias.value(), mean.get(x.dim(0), groups),
+                    rstd.get(x.dim(0), groups), dx, weight.grad(), bias.grad(), groups);
+        }
+    }
+
+    private void checkInput(Tensor x) {
+        if (x.rank() < 2 || x.dim(1) != c) {
+            throw new IllegalArgumentException(weight.name() + ": input " + x.shapeString() + " is not (N, " + c
+                    + ", ...)");
+        }
+    }
+
+    private void checkBackward(boolean mish) {
+        if (x == null) {
+            throw new IllegalStateException(weight.name() + ": backward before forward");
+        }
+        if (withMish != mish) {
+            throw new IllegalStateException(weight.name() + ": the last forward was " + (withMish ? "forwardMish"
+                    : "forward") + ", so its backward is " + (withMish ? "backwardMish" : "backward"));
         }
     }
 

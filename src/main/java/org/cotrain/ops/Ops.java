@@ -854,6 +854,48 @@ public final class Ops {
         x.backend().groupNormBackward(dy, x, weight, mean, rstd, dx, dweight, dbias, x.dim(0), c, hw, groups);
     }
 
+    /**
+     * GroupNorm(groups, C, eps) then Mish, fused (Diffusion Policy's Conv1dBlock tail): y = mish(groupnorm(x)), the
+     * GroupNorm output not stored; shapes as {@link #groupNormForward}. y must not share storage with x.
+     */
+    public static void groupNormMishForward(Tensor x, Tensor weight, Tensor bias, Tensor y, Tensor mean, Tensor rstd,
+                                            int groups, float eps) {
+        String op = "groupNormMishForward";
+        sameBackend(op, x, weight, bias, y, mean, rstd);
+        allF32(op, x, weight, bias, y, mean, rstd);
+        long hw = groupNormDims(op, x, groups, mean, rstd);
+        int c = x.dim(1);
+        shape(op, "weight", weight, c);
+        shape(op, "bias", bias, c);
+        sameShape(op, "x", x, "y", y);
+        distinct(op, "y", y, "x", x);
+        positive(op, "eps", eps);
+        x.backend().groupNormMishForward(x, weight, bias, y, mean, rstd, x.dim(0), c, hw, groups, eps);
+    }
+
+    /**
+     * The gradient of {@link #groupNormMishForward} from its mean and rstd (the GroupNorm output is recomputed from x):
+     * dx is written (=, not accumulated; it must not share storage with dy or x), dweight and dbias accumulate.
+     */
+    public static void groupNormMishBackward(Tensor dy, Tensor x, Tensor weight, Tensor bias, Tensor mean,
+                                             Tensor rstd, Tensor dx, Tensor dweight, Tensor dbias, int groups) {
+        String op = "groupNormMishBackward";
+        sameBackend(op, dy, x, weight, bias, mean, rstd, dx, dweight, dbias);
+        allF32(op, dy, x, weight, bias, mean, rstd, dx, dweight, dbias);
+        long hw = groupNormDims(op, x, groups, mean, rstd);
+        int c = x.dim(1);
+        sameShape(op, "x", x, "dy", dy);
+        sameShape(op, "x", x, "dx", dx);
+        shape(op, "weight", weight, c);
+        shape(op, "bias", bias, c);
+        shape(op, "dweight", dweight, c);
+        shape(op, "dbias", dbias, c);
+        distinct(op, "dx", dx, "dy", dy);
+        distinct(op, "dx", dx, "x", x);
+        x.backend().groupNormMishBackward(dy, x, weight, bias, mean, rstd, dx, dweight, dbias, x.dim(0), c, hw,
+                groups);
+    }
+
     /** Checks x (N, C, ...), the group count and mean/rstd (N, G); returns the pixels per channel. */
     private static long groupNormDims(String op, Tensor x, int groups, Tensor mean, Tensor rstd) {
         if (x.rank() < 2) {
@@ -868,6 +910,62 @@ public final class Ops {
         shape(op, "rstd", rstd, x.dim(0), groups);
         long nc = (long) x.dim(0) * c;
         return nc == 0 ? 0 : x.numel() / nc;
+    }
+
+    // ---- film.h ---------------------------------------------------------------------------------------------------
+
+    /**
+     * The FiLM of ConditionalResidualBlock1D: x, y (B, C, T); with hasScale cond (B, 2C) = [scale | bias] per sample
+     * and y = scale x + bias, else cond (B, C) and y = x + cond, broadcast over T. y may be x, not cond.
+     */
+    public static void filmForward(Tensor x, Tensor cond, Tensor y, boolean hasScale) {
+        String op = "filmForward";
+        sameBackend(op, x, cond, y);
+        allF32(op, x, cond, y);
+        filmDims(op, x, cond, "cond", hasScale);
+        sameShape(op, "x", x, "y", y);
+        distinct(op, "y", y, "cond", cond);
+        x.backend().filmForward(x, cond, y, x.dim(0), x.dim(1), x.dim(2), hasScale);
+    }
+
+    /**
+     * The gradient of {@link #filmForward}, written (=, not accumulated): dx (B, C, T) = scale dy (dy itself without
+     * a scale), dcond (B, 2C) = [sum_t dy x | sum_t dy] or (B, C) = sum_t dy. dx may be null (only dcond is computed);
+     * neither output may share storage with an input.
+     */
+    public static void filmBackward(Tensor dy, Tensor x, Tensor cond, Tensor dx, Tensor dcond, boolean hasScale) {
+        String op = "filmBackward";
+        sameBackend(op, dy, x, cond, dx, dcond);
+        allF32(op, dy, x, cond, dx, dcond);
+        filmDims(op, x, cond, "cond", hasScale);
+        filmDims(op, x, dcond, "dcond", hasScale);
+        sameShape(op, "x", x, "dy", dy);
+        distinct(op, "dcond", dcond, "dy", dy);
+        distinct(op, "dcond", dcond, "x", x);
+        distinct(op, "dcond", dcond, "cond", cond);
+        if (dx != null) {
+            sameShape(op, "x", x, "dx", dx);
+            distinct(op, "dx", dx, "x", x);
+            distinct(op, "dx", dx, "cond", cond);
+            distinct(op, "dx", dx, "dcond", dcond);
+        }
+        x.backend().filmBackward(dy, x, cond, dx, dcond, x.dim(0), x.dim(1), x.dim(2), hasScale);
+    }
+
+    /** Checks x (B, C, T) and a condition (B, 2C) with a scale, (B, C) without. */
+    private static void filmDims(String op, Tensor x, Tensor cond, String name, boolean hasScale) {
+        if (x == null || cond == null) {
+            throw new IllegalArgumentException(op + ": x and " + name + " are required");
+        }
+        rank(op, "x", x, 3, 3);
+        int b = x.dim(0);
+        int c = x.dim(1);
+        int width = hasScale ? 2 * c : c;
+        if (!cond.hasShape(b, width)) {
+            throw new IllegalArgumentException(op + ": " + name + " has shape " + cond.shapeString() + ", expected ("
+                    + b + ", " + width + ") = " + (hasScale ? "(B, 2C) [scale | bias]" : "(B, C)") + " for x "
+                    + x.shapeString() + " (B, C, T)");
+        }
     }
 
     // ---- image.h --------------------------------------------------------------------------------------------------

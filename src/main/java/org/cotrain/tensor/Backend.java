@@ -264,6 +264,20 @@ public interface Backend extends AutoCloseable {
     void groupNormBackward(Tensor dy, Tensor x, Tensor weight, Tensor mean, Tensor rstd, Tensor dx, Tensor dweight,
                            Tensor dbias, int n, int c, long hw, int groups);
 
+    void groupNormMishForward(Tensor x, Tensor weight, Tensor bias, Tensor y, Tensor mean, Tensor rstd, int n, int c,
+                              long hw, int groups, float eps);
+
+    void groupNormMishBackward(Tensor dy, Tensor x, Tensor weight, Tensor bias, Tensor mean, Tensor rstd, Tensor dx,
+                               Tensor dweight, Tensor dbias, int n, int c, long hw, int groups);
+
+    // ---- film.h ---------------------------------------------------------------------------------------------------
+
+    void filmForward(Tensor x, Tensor cond, Tensor y, int b, int c, long t, boolean hasScale);
+
+    /** dx may be null. */
+    void filmBackward(Tensor dy, Tensor x, Tensor cond, Tensor dx, Tensor dcond, int b, int c, long t,
+                      boolean hasScale);
+
     void imageToFloat(Tensor images, Tensor offsets, Tensor out, int b, int h, int w, int c, int ho, int wo);
 
     void randomCropOffsets(Tensor offsets, int b, int h, int w, int ho, int wo, long seed, long offset);

@@ -68,6 +68,31 @@ final class DpSizes {
         }
     }
 
+    /**
+     * {B, C, T} of a DP-C (ConditionalUnet1D) activation at batch BATCH and horizon ACTION_TOKENS: the small_cpu_unet
+     * preset's levels (down_dims [32, 64]: 32 channels at T = 16, 64 at 8) and pusht_lowdim_unet's (down_dims
+     * [256, 512, 1024]: 256 at 16, 512 at 8, 1024 at 4). Its Conv1dBlocks' GroupNorm + Mish and its FiLM run here.
+     */
+    static int[] unet(String site) {
+        switch (site) {
+            case "small_32x16":
+                return new int[] {BATCH, 32, ACTION_TOKENS};
+            case "small_64x8":
+                return new int[] {BATCH, 64, ACTION_TOKENS / 2};
+            case "pusht_256x16":
+                return new int[] {BATCH, 256, ACTION_TOKENS};
+            case "pusht_512x8":
+                return new int[] {BATCH, 512, ACTION_TOKENS / 2};
+            case "pusht_1024x4":
+                return new int[] {BATCH, 1024, ACTION_TOKENS / 4};
+            default:
+                throw new IllegalArgumentException("unknown U-Net site " + site);
+        }
+    }
+
+    /** DP-C's GroupNorm groups (n_groups of both presets). */
+    static final int UNET_GROUPS = 8;
+
     /** {N, C, H, W} of a GroupNorm site: after the stem (42x42), in layer1 (21x21), in layer4 (3x3). */
     static int[] groupNorm(String site) {
         switch (site) {

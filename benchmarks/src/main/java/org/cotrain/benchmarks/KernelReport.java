@@ -51,6 +51,9 @@ public final class KernelReport {
             "SpatialSoftmaxBenchmarks.backward", "DdpmBenchmarks.addNoise", "DdpmBenchmarks.ddpmStep",
             "DdpmBenchmarks.ddimStep", "ConvBenchmarks.forward", "ConvBenchmarks.backwardData",
             "ConvBenchmarks.backwardWeight", "GroupNormBenchmarks.forward", "GroupNormBenchmarks.backward",
+            "GroupNormMishBenchmarks.fusedForward", "GroupNormMishBenchmarks.unfusedForward",
+            "GroupNormMishBenchmarks.fusedBackward", "GroupNormMishBenchmarks.unfusedBackward", "FilmBenchmarks.forward",
+            "FilmBenchmarks.composedForward", "FilmBenchmarks.backward", "FilmBenchmarks.composedBackward",
             "ImageOpsBenchmarks.cropToFloat", "ImageOpsBenchmarks.maxPoolForward", "ImageOpsBenchmarks.maxPoolBackward",
             "ImageOpsBenchmarks.addReluFused", "ImageOpsBenchmarks.addReluUnfused", "EncoderBenchmarks.forward",
             "EncoderBenchmarks.trainStep");

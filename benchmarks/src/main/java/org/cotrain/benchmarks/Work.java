@@ -35,6 +35,8 @@ public final class Work {
             Map.entry("DdpmBenchmarks", DdpmBenchmarks::work),
             Map.entry("ConvBenchmarks", ConvBenchmarks::work),
             Map.entry("GroupNormBenchmarks", GroupNormBenchmarks::work),
+            Map.entry("GroupNormMishBenchmarks", GroupNormMishBenchmarks::work),
+            Map.entry("FilmBenchmarks", FilmBenchmarks::work),
             Map.entry("ImageOpsBenchmarks", ImageOpsBenchmarks::work),
             Map.entry("EncoderBenchmarks", EncoderBenchmarks::work));
 
