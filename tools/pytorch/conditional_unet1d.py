@@ -40,11 +40,18 @@ Weights are torch's default initialisation (DP keeps it for this model), except 
      horizon 8, To 2 x cond_dim 3
   c  cond_predict_scale, 3 levels [8, 3, 5] (odd widths), n_groups 1, kernel 5 (DP's), dsed 4, horizon 12, no global
      condition (the step features alone)
+unet_train_step.safetensors: two DDPM training steps of variant a (see train_step_fixture and ILL_CONDITIONED_STEP1),
+the fixture of org.cotrain.policy.UnetTrainingStepParityTest; about 72 KB, as it takes its initial weights from
+unet_a.safetensors and stores each step's weights as one flat vector (a header entry per tensor would add 20 KB).
+Bit-identity under --check holds on the machine (CPU kernel set) that wrote the files: torch picks its conv and GEMM
+kernels by CPU, so the computed tensors (outputs, gradients, stepped weights) can differ in the last bits elsewhere,
+while weights, inputs and the float64-derived ill-conditioned lists do not.
 The first width is a multiple of 8 (DP's final Conv1dBlock has 8 groups whatever n_groups is), so odd widths need an
 odd n_groups that also divides it: 1 here, as 3 would need a first width of 24 and fixtures over the size budget
 (< 300 KB for the three).
 """
 import argparse
+import copy
 import json
 import math
 import os
@@ -201,11 +208,17 @@ def perturb_group_norms(model, gen):
                 m.bias.copy_(0.1 * torch.randn(m.bias.shape, generator=gen))
 
 
-def forward_fixture(variant, cfg, seed):
+def fixture_model(cfg, seed):
+    """A variant's model with its fixture weights, and the generator that then draws its inputs."""
     torch.manual_seed(seed)  # torch's default initialisation draws from the global generator
     model = make_model(cfg)
     gen = torch.Generator().manual_seed(seed)
     perturb_group_norms(model, gen)
+    return model, gen
+
+
+def forward_fixture(variant, cfg, seed):
+    model, gen = fixture_model(cfg, seed)
     sample = torch.randn(BATCH, cfg["horizon"], cfg["input_dim"], generator=gen, requires_grad=True)
     timesteps = torch.tensor([3.0, 57.0, 99.0])
     cond = None
@@ -234,9 +247,138 @@ def forward_fixture(variant, cfg, seed):
     return "unet_%s.safetensors" % variant, safetensors_bytes(tensors, meta)
 
 
+# DP's U-Net workspaces (train_diffusion_unet_*_workspace.yaml): torch.optim.AdamW on model.parameters() whole, betas
+# (0.95, 0.999), eps 1e-8, one weight decay; lr and weight decay raised from DP's 1e-4 and 1e-6 so that both show.
+TRAIN = dict(lr=1e-3, betas=(0.95, 0.999), eps=1e-8, weight_decay=1e-3, num_train_timesteps=100)
+TRAIN_VARIANT = "a"
+TRAIN_SEED = 3100
+# Adam normalises each element's gradient g by its own size, so where |g| is tiny next to its tensor's largest, float32
+# rounding of g (an error of about 1e-6 of the tensor's largest here, up to 5e-6 in a few GroupNorm weights) decides
+# the update. Which elements are concerned is decided from a float64 copy of the same two steps (gradients exact to
+# ~1e-15; the float32 ones, PyTorch's and cotrain's, are both noise there), as in transformer_for_diffusion.py:
+# step 1 moves an element by lr g / (|g| + eps), so only a sign flip matters, possible where |g| is within rounding
+# error of 0 (ILL_CONDITIONED_STEP1 of the tensor's max); step 2 divides m (0.49 g1 + 0.51 g2 after bias correction)
+# by sqrt(v) (about sqrt((g1^2 + g2^2) / 2)), so an error d in the gradients moves it by about 1.4 lr d /
+# max(|g1|, |g2|), and elements small in both steps are listed (ILL_CONDITIONED_STEP2: d = 1e-6 then moves the
+# others by 1.4e-4 lr). A tensor whose float64 gradient is below STRUCTURAL_ZERO of the model's largest is zero in
+# exact arithmetic, and listed whole: final_conv.0.block.0.bias (8 channels in 8 groups: GroupNorm subtracts each
+# channel's mean, and with it the conv's bias). The script checks its own float32 steps against the float64 ones on
+# the elements not listed (FLOAT32_CHECK, a quarter of the Java test's 1e-3) and records the worst error.
+ILL_CONDITIONED_STEP1 = 1e-4
+ILL_CONDITIONED_STEP2 = 1e-2
+STRUCTURAL_ZERO = 1e-9
+FLOAT32_CHECK = 2.5e-4
+
+
+def squaredcos_cap_v2_alphas_cumprod(num_train_timesteps):
+    """diffusers' betas_for_alpha_bar (float64, then a float32 tensor); alphas_cumprod = cumprod(1 - betas) in f32."""
+    def alpha_bar(tau):
+        return math.cos((tau + 0.008) / 1.008 * math.pi / 2) ** 2
+    betas = [min(1 - alpha_bar((i + 1) / num_train_timesteps) / alpha_bar(i / num_train_timesteps), 0.999)
+             for i in range(num_train_timesteps)]
+    return torch.cumprod(1.0 - torch.tensor(betas, dtype=torch.float32), dim=0)
+
+
+def add_noise(x0, noise, timesteps, alphas_cumprod):
+    """diffusers' DDPMScheduler.add_noise: sqrt(abar_t) x0 + sqrt(1 - abar_t) noise, per sample."""
+    sqrt_abar = (alphas_cumprod[timesteps] ** 0.5).reshape(-1, 1, 1)
+    sqrt_one_minus = ((1 - alphas_cumprod[timesteps]) ** 0.5).reshape(-1, 1, 1)
+    return sqrt_abar * x0 + sqrt_one_minus * noise
+
+
+def flat(tensors):
+    return torch.cat([t.detach().reshape(-1) for t in tensors])
+
+
+def train_step_fixture():
+    """unet_train_step.safetensors: two DDPM training steps of variant a from the weights of unet_a.safetensors (the
+    same seed; not repeated here). Per step k = 1, 2: stepk.x0, stepk.cond, stepk.noise, stepk.timesteps (int32),
+    stepk.loss, stepk.weights (every parameter after the step, flattened and concatenated in state_dict order) and
+    stepk.ill_conditioned (int32 indices into that vector); alphas_cumprod, diffusers' float32 table."""
+    cfg = VARIANTS[TRAIN_VARIANT]
+    model, _ = fixture_model(cfg, seed=3000 + list(VARIANTS).index(TRAIN_VARIANT))
+    exact = copy.deepcopy(model).double()
+    gen = torch.Generator().manual_seed(TRAIN_SEED)
+    alphas_cumprod = squaredcos_cap_v2_alphas_cumprod(TRAIN["num_train_timesteps"])
+
+    def adamw(m):
+        return torch.optim.AdamW(m.parameters(), lr=TRAIN["lr"], betas=TRAIN["betas"], eps=TRAIN["eps"],
+                                 weight_decay=TRAIN["weight_decay"])
+    optimizer, optimizer64 = adamw(model), adamw(exact)
+    params, params64 = list(model.parameters()), list(exact.parameters())
+
+    tensors = [("alphas_cumprod", alphas_cumprod)]
+    grads64 = []
+    before, before64 = flat(params).double(), flat(params64)
+    worst = []
+    for step in (1, 2):
+        x0 = torch.rand(BATCH, cfg["horizon"], cfg["input_dim"], generator=gen) * 2 - 1   # normalised actions
+        cond = torch.rand(BATCH, cfg["n_obs_steps"], cfg["cond_dim"], generator=gen) * 2 - 1
+        noise = torch.randn(x0.shape, generator=gen)
+        timesteps = torch.randint(0, TRAIN["num_train_timesteps"], (BATCH,), generator=gen)
+        losses = []
+        # DP passes int64 steps, which the embedding multiplies by its float32 frequencies; float64 steps keep the
+        # copy in float64 (with the same float32-rounded frequencies)
+        for m, opt, ts, dt in ((model, optimizer, timesteps, torch.float32),
+                               (exact, optimizer64, timesteps.double(), torch.float64)):
+            noisy = add_noise(x0.to(dt), noise.to(dt), timesteps, alphas_cumprod.to(dt))
+            opt.zero_grad()
+            loss = nn.functional.mse_loss(m(noisy, ts, cond.to(dt).reshape(BATCH, -1)), noise.to(dt))
+            loss.backward()
+            losses.append(loss)
+        grads64.append([p.grad.detach().clone() for p in params64])
+        model_max = max(g.abs().max() for g in grads64[0])
+        ill, offset = [], 0
+        for i, p in enumerate(params64):
+            small = torch.ones(p.numel(), dtype=torch.bool)
+            if grads64[0][i].abs().max() >= STRUCTURAL_ZERO * model_max:
+                # step 1: g1 alone decides; step 2: m and v mix g1 and g2, so only elements small in both are noise
+                threshold = ILL_CONDITIONED_STEP1 if step == 1 else ILL_CONDITIONED_STEP2
+                for g in grads64[step - 1:] if step == 1 else [gs[i] for gs in grads64]:
+                    g = (g[i] if step == 1 else g).reshape(-1).abs()
+                    small &= g < threshold * g.max()
+            ill.append(torch.nonzero(small).reshape(-1) + offset)
+            offset += p.numel()
+        ill = torch.cat(ill).to(torch.int32)
+        optimizer.step()
+        optimizer64.step()
+        after, after64 = flat(params).double(), flat(params64)
+        # this script's own float32 steps against the float64 ones, per tensor, on the elements not listed
+        keep = torch.ones(after.numel(), dtype=torch.bool)
+        keep[ill.long()] = False
+        err, offset = 0.0, 0
+        for p in params:
+            sl = slice(offset, offset + p.numel())
+            ref = (after64 - before64)[sl][keep[sl]]
+            if ref.numel() > 0:
+                err = max(err, ((after - before)[sl][keep[sl]] - ref).abs().max().item() / ref.abs().max().item())
+            offset += p.numel()
+        assert err < FLOAT32_CHECK, "step %d: float32 change relative error %.2e" % (step, err)
+        worst.append("%.2e" % err)
+        before, before64 = after, after64
+        tensors += [("step%d.x0" % step, x0), ("step%d.cond" % step, cond), ("step%d.noise" % step, noise),
+                    ("step%d.timesteps" % step, timesteps), ("step%d.loss" % step, losses[0].detach().reshape(())),
+                    ("step%d.weights" % step, flat(params)), ("step%d.ill_conditioned" % step, ill)]
+    meta = OrderedDict([
+        ("format", "pt"),
+        ("writer", "tools/pytorch/conditional_unet1d.py, torch " + torch.__version__),
+        ("config", json.dumps(cfg, sort_keys=True)),
+        ("initial_weights", "unet_%s.safetensors" % TRAIN_VARIANT),
+        ("parameter_count", str(sum(p.numel() for p in params))),
+        ("train", json.dumps(dict(TRAIN, beta_schedule="squaredcos_cap_v2", prediction_type="epsilon",
+                                  optimizer="torch.optim.AdamW(model.parameters())",
+                                  ill_conditioned_step1=ILL_CONDITIONED_STEP1,
+                                  ill_conditioned_step2=ILL_CONDITIONED_STEP2, structural_zero=STRUCTURAL_ZERO,
+                                  float32_vs_float64_change_error=worst), sort_keys=True)),
+    ])
+    return "unet_train_step.safetensors", safetensors_bytes(tensors, meta)
+
+
 def all_fixtures():
     torch.set_num_threads(1)  # one thread: reductions in a fixed order, the same bytes on every run
-    return [forward_fixture(v, cfg, seed=3000 + i) for i, (v, cfg) in enumerate(VARIANTS.items())]
+    files = [forward_fixture(v, cfg, seed=3000 + i) for i, (v, cfg) in enumerate(VARIANTS.items())]
+    files.append(train_step_fixture())
+    return files
 
 
 def main():
