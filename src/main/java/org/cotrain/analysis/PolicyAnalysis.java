@@ -20,12 +20,12 @@ import org.cotrain.io.Checkpoint;
 import org.cotrain.io.Json;
 import org.cotrain.io.Safetensors;
 import org.cotrain.policy.BatchTensors;
+import org.cotrain.policy.EmbeddingCapture;
 import org.cotrain.policy.ImagePolicy;
 import org.cotrain.policy.ImageSimPolicy;
 import org.cotrain.policy.LowdimPolicy;
 import org.cotrain.policy.LowdimSimPolicy;
 import org.cotrain.policy.Sampling;
-import org.cotrain.policy.TransformerForDiffusion;
 import org.cotrain.random.Streams;
 import org.cotrain.sim.BatchPolicy;
 import org.cotrain.sim.EnvConfig;
@@ -39,9 +39,11 @@ import org.cotrain.tensor.Tensor;
  * <ul>
  *   <li>Probes: equal numbers of training windows of real and sim data are fed to the policy as in training (their
  *       normalised observations, with the domain label when the policy is domain conditioned); the policy samples
- *       an action chunk for each (DDIM), and at its last denoising step two embeddings are read: the observation
- *       embeddings (the observation tokens after the condition encoder, (To, C)) and the final activations (the
- *       decoder's output before its last LayerNorm and head, (H, C)). A {@link LogisticProbe} on each tells how
+ *       an action chunk for each (DDIM), and at its last denoising step the denoiser's two embeddings are read
+ *       ({@link EmbeddingCapture}): the observation embeddings and the final activations. DP-T: the observation
+ *       tokens after the condition encoder, (To, C), and the decoder's output before its last LayerNorm and head,
+ *       (H, C). DP-C: the first down block's cond encoder output (its FiLM scale and bias from [step | obs]), (2 C0),
+ *       and final_conv's Conv1dBlock output before the 1x1 conv, (C0, H). A {@link LogisticProbe} on each tells how
  *       well sim and real can be separated there, on held-out windows.</li>
  *   <li>kNN attribution (with rollouts): the policy runs episodes in a sandbox environment; every action chunk it
  *       predicts is compared (normalised, Euclidean) with all the training chunks of real and sim data, and the
@@ -210,7 +212,10 @@ public final class PolicyAnalysis {
      * normalised training windows without domain labels (the subject adds its label), with frames for an image policy.
      */
     private interface Subject extends AutoCloseable {
-        TransformerForDiffusion model();
+        /** The denoiser's embeddings of its last forward (after {@link #sample}: of the last denoising step). */
+        EmbeddingCapture embeddings();
+
+        Backend backend();
 
         LinearNormalizer dataNormalizer();
 
@@ -232,8 +237,12 @@ public final class PolicyAnalysis {
 
     private static Subject lowdim(LowdimPolicy policy) {
         return new Subject() {
-            public TransformerForDiffusion model() {
-                return policy.model();
+            public EmbeddingCapture embeddings() {
+                return policy.denoiser();
+            }
+
+            public Backend backend() {
+                return policy.backend();
             }
 
             public LinearNormalizer dataNormalizer() {
@@ -271,8 +280,12 @@ public final class PolicyAnalysis {
 
     private static Subject image(ImagePolicy policy) {
         return new Subject() {
-            public TransformerForDiffusion model() {
+            public EmbeddingCapture embeddings() {
                 return policy.model();
+            }
+
+            public Backend backend() {
+                return policy.backend();
             }
 
             public LinearNormalizer dataNormalizer() {
@@ -450,7 +463,7 @@ public final class PolicyAnalysis {
         int[] window = new int[total];
         int row = 0;
         int chunk = policy.images() ? 32 : 256; // windows per sampling batch (an image window has To frames)
-        Backend backend = policy.model().backend();
+        Backend backend = policy.backend();
         for (int j = 0; j < datasets; j++) {
             int[] chosen = LogisticProbe.permutation(mixture.trainSampler(j).size(), Streams.key(seed, Streams.SPLIT,
                     100 + j));
@@ -460,26 +473,16 @@ public final class PolicyAnalysis {
                         policy.images());
                 try (Tensor out = backend.empty(b, h, mixture.actionDim())) {
                     policy.sample(w, j, out);
-                    Tensor memory = policy.model().lastMemory();
-                    if (memory == null) {
-                        throw new IllegalArgumentException("the policy's denoiser has no condition encoder (BERT"
-                                + " variant): no observation embeddings to probe");
+                    float[][] obs;
+                    try {
+                        obs = policy.embeddings().observationEmbeddings();
+                    } catch (IllegalStateException e) {
+                        throw new IllegalArgumentException("nothing to probe: " + e.getMessage(), e);
                     }
-                    float[] mem = memory.toFloatArray();                                  // (B, 1 + To, C)
-                    float[] fin = policy.model().lastFinalActivations().toFloatArray();   // (B, H, C)
-                    int c = memory.dim(2);
-                    int tc = memory.dim(1);
+                    float[][] fin = policy.embeddings().finalActivations();
                     for (int i = 0; i < b; i++) {
-                        double[] o = new double[(tc - 1) * c];   // the observation tokens, not the step token
-                        for (int k = 0; k < o.length; k++) {
-                            o[k] = mem[(i * tc + 1) * c + k];
-                        }
-                        double[] fa = new double[h * c];
-                        for (int k = 0; k < fa.length; k++) {
-                            fa[k] = fin[i * h * c + k];
-                        }
-                        obsFeatures[row] = o;
-                        finalFeatures[row] = fa;
+                        obsFeatures[row] = toDouble(obs[i]);
+                        finalFeatures[row] = toDouble(fin[i]);
                         label[row] = j == 0 ? 0 : 1;
                         dataset[row] = j;
                         window[row] = chosen[first + i];
@@ -489,6 +492,14 @@ public final class PolicyAnalysis {
             }
         }
         return new Features(obsFeatures, finalFeatures, label, dataset, window);
+    }
+
+    private static double[] toDouble(float[] v) {
+        double[] r = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            r[i] = v[i];
+        }
+        return r;
     }
 
     /** Rollouts in the environment, then the kNN attribution of every predicted chunk to the training chunks. */

@@ -70,6 +70,14 @@ public final class ConditionalResidualBlock1D implements AutoCloseable {
         return lastOut;
     }
 
+    /**
+     * The cond encoder's output e of the last forward, (B, 2 out) = [scale | bias] with cond_predict_scale, else
+     * (B, out): a buffer of this block valid until its next forward, or null before one.
+     */
+    public Tensor condEmbedding() {
+        return embed;
+    }
+
     public int outChannels() {
         return out;
     }

@@ -447,6 +447,46 @@ public final class ConditionalUnet1D implements TrainableDenoiser {
         return lastCondGrad;
     }
 
+    // ---- embeddings (analysis) --------------------------------------------------------------------------------------
+
+    /**
+     * EmbeddingCapture: the first down block's (down_modules.0.0) cond encoder output of the last forward, Linear(Mish(
+     * [step features | obs flattened])), (B, 2 down_dims[0]) = its FiLM [scale | bias] with cond_predict_scale, else
+     * (B, down_dims[0]). The observations enter DP-C only through this global condition, which every residual block
+     * maps to its own FiLM parameters; the first down block's is the first learned encoding of them, met nearest the
+     * sample's input, as DP-T's observation tokens are met by its decoder. At the last denoising step of a sampling
+     * call every window has the same step, whose features then add one and the same vector to every row (Mish acts per
+     * element, the Linear is affine), which neither a linear probe nor a t-SNE map sees. The obs part of the global
+     * condition itself would not do: in a low-dim policy it is the normalised observation, nothing the network made
+     * (DP's image policies feed their encoders' features there, and for them it would be the encoder's output).
+     */
+    @Override
+    public float[][] observationEmbeddings() {
+        if (batch < 0) {
+            throw new IllegalStateException(NAME + ": no forward yet");
+        }
+        if (!hasCond) {
+            throw new IllegalStateException(NAME + ": no global condition (obs_as_global_cond false or cond_dim 0):"
+                    + " no observation embeddings");
+        }
+        Tensor e = downs.get(0).first().condEmbedding();
+        return EmbeddingCapture.rows(e.toFloatArray(), batch, e.dim(1), 0, e.dim(1));
+    }
+
+    /**
+     * EmbeddingCapture: the output of final_conv.0 (Conv1dBlock: conv, GroupNorm, Mish) of the last forward, before
+     * the 1x1 conv that maps it to the prediction: (B, down_dims[0] horizon), each row channel-major as (C, T).
+     */
+    @Override
+    public float[][] finalActivations() {
+        Tensor f = finalBlock.output();
+        if (batch < 0 || f == null) {
+            throw new IllegalStateException(NAME + ": no forward yet");
+        }
+        int w = f.dim(1) * f.dim(2);
+        return EmbeddingCapture.rows(f.toFloatArray(), batch, w, 0, w);
+    }
+
     // ---- weights ----------------------------------------------------------------------------------------------------
 
     /** Adds the parameters under their DP names, in state_dict order (DP's ConditionalUnet1D has no buffers). */

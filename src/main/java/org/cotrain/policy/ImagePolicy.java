@@ -408,8 +408,7 @@ public final class ImagePolicy implements TrainablePolicy {
     /**
      * Samples action chunks for a batch already on the backend (normalised low-dim obs with domain labels, frames):
      * out (B, H, Da) normalised chunks, the noise from the seed of {@link #setSeed}. Afterwards
-     * {@code model().lastMemory()} and {@code model().lastFinalActivations()} hold the last denoising step's
-     * activations (the analysis reads them).
+     * the denoiser's {@link EmbeddingCapture} holds the last denoising step's embeddings (the analysis reads them).
      */
     public void sampleNormalized(BatchTensors batch, Tensor out) {
         if (!out.hasShape(batch.size(), config.horizon(), config.actionDim())) {

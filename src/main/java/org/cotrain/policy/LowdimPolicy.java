@@ -281,8 +281,7 @@ public final class LowdimPolicy implements TrainablePolicy {
      * Samples action chunks for conditions already in the denoiser's space: cond (B, To, conditionDim), normalised
      * observations with the domain label columns when the policy has them (a training batch's obs); out (B, H, Da)
      * normalised chunks. The sampling noise comes from the seed of {@link #setSeed}, as for predictAction. Afterwards
-     * {@code model().lastMemory()} and {@code model().lastFinalActivations()} hold the last denoising step's
-     * activations (the analysis reads them).
+     * the denoiser's {@link EmbeddingCapture} holds the last denoising step's embeddings (the analysis reads them).
      */
     public void sampleNormalized(Tensor cond, Tensor out) {
         int b = cond.dim(0);

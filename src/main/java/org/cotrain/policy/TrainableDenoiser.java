@@ -10,9 +10,10 @@ import org.cotrain.tensor.Tensor;
 /**
  * A denoiser the policies train: forward with gradients kept, backward, its parameters under DP's state_dict names,
  * initialisation and weights. {@link TransformerForDiffusion} (DP-T) and {@link ConditionalUnet1D} (DP-C) are the
- * two; a policy's loss ({@link DenoisingObjective}) and sampling ({@link ChunkSampling}) take either.
+ * two; a policy's loss ({@link DenoisingObjective}) and sampling ({@link ChunkSampling}) take either, and the analysis
+ * reads the embeddings of either's last forward ({@link EmbeddingCapture}).
  */
-public interface TrainableDenoiser extends Denoiser, AutoCloseable {
+public interface TrainableDenoiser extends Denoiser, EmbeddingCapture, AutoCloseable {
     /**
      * The prediction for sample (B, horizon, Da), timesteps (B) float32 and cond (B, n_obs_steps, cond_dim) or null;
      * training turns dropout on (where the denoiser has any) with masks from seed. Returns (B, horizon, Da), a buffer

@@ -409,6 +409,31 @@ public final class TransformerForDiffusion implements TrainableDenoiser {
         return lastFinal;
     }
 
+    /**
+     * EmbeddingCapture: the observation tokens of {@link #lastMemory} (tokens 1..To after the condition encoder, the
+     * step token left out), (B, To C); DP's image policies feed their encoders' features there.
+     */
+    @Override
+    public float[][] observationEmbeddings() {
+        if (lastMemory == null) {
+            throw new IllegalStateException(lastFinal == null ? "TransformerForDiffusion: no forward yet"
+                    : "TransformerForDiffusion: no condition encoder (BERT variant): no observation embeddings");
+        }
+        int b = lastMemory.dim(0);
+        int tc = lastMemory.dim(1);
+        int c = lastMemory.dim(2);
+        return EmbeddingCapture.rows(lastMemory.toFloatArray(), b, tc * c, c, (tc - 1) * c);
+    }
+
+    /** EmbeddingCapture: {@link #lastFinalActivations}, (B, horizon C). */
+    @Override
+    public float[][] finalActivations() {
+        Tensor f = lastFinalActivations();
+        int b = f.dim(0);
+        int w = f.dim(1) * f.dim(2);
+        return EmbeddingCapture.rows(f.toFloatArray(), b, w, 0, w);
+    }
+
     /** SinusoidalPosEmb of the diffusion steps: (B, C), a buffer of the model. */
     private Tensor timeEmbedding(Tensor timesteps, int b) {
         Tensor temb = timeEmb.get(b, nEmb);
