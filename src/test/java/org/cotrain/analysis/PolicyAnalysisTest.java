@@ -31,7 +31,7 @@ class PolicyAnalysisTest {
     private static final int LENGTH = 20;
 
     /** Demos moving diagonally from the origin; obs agent_pos = the previous action + offset. */
-    private static Path write(Path file, int demos, float offset) {
+    static Path write(Path file, int demos, float offset) {
         try (RobomimicWriter w = RobomimicWriter.create(file)) {
             for (int d = 0; d < demos; d++) {
                 float sign = d % 2 == 0 ? 1f : -1f;

@@ -7,7 +7,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ForkJoinPool;
@@ -15,10 +14,6 @@ import org.cotrain.backend.Backends;
 import org.cotrain.config.Config;
 import org.cotrain.config.PolicyKind;
 import org.cotrain.config.Presets;
-import org.cotrain.data.Demo;
-import org.cotrain.data.FloatArray;
-import org.cotrain.data.NdArray;
-import org.cotrain.data.RobomimicWriter;
 import org.cotrain.io.Checkpoint;
 import org.cotrain.io.Json;
 import org.cotrain.sim.EnvPresets;
@@ -32,33 +27,10 @@ import org.junit.jupiter.api.io.TempDir;
  * output, final_conv's Conv1dBlock output), rollouts for kNN, and the report written as the command writes it.
  */
 class UnetPolicyAnalysisTest {
-    private static final int LENGTH = 20;
-
-    /** Demos moving diagonally from the origin; obs agent_pos = the previous action + offset (PolicyAnalysisTest's). */
-    private static Path write(Path file, int demos, float offset) {
-        try (RobomimicWriter w = RobomimicWriter.create(file)) {
-            for (int d = 0; d < demos; d++) {
-                float sign = d % 2 == 0 ? 1f : -1f;
-                float[] actions = new float[LENGTH * 2];
-                float[] pos = new float[LENGTH * 2];
-                for (int t = 0; t < LENGTH; t++) {
-                    actions[2 * t] = 250 + 5f * (t + 1);
-                    actions[2 * t + 1] = 250 + sign * 5f * (t + 1);
-                    pos[2 * t] = (t > 0 ? actions[2 * (t - 1)] : 250) + offset;
-                    pos[2 * t + 1] = (t > 0 ? actions[2 * (t - 1) + 1] : 250) + offset;
-                }
-                Map<String, NdArray> obs = new LinkedHashMap<>();
-                obs.put("agent_pos", new FloatArray(new int[] {LENGTH, 2}, pos));
-                w.writeDemo("demo_" + d, Demo.of(new FloatArray(new int[] {LENGTH, 2}, actions), obs));
-            }
-        }
-        return file;
-    }
-
     @Test
     void analysisOfADpCPolicyProbesItsUnetEmbeddingsAndWritesTheReport(@TempDir Path tmp) throws Exception {
-        Path real = write(tmp.resolve("real.hdf5"), 10, 0);
-        Path sim = write(tmp.resolve("sim.hdf5"), 20, 60);
+        Path real = PolicyAnalysisTest.write(tmp.resolve("real.hdf5"), 10, 0);
+        Path sim = PolicyAnalysisTest.write(tmp.resolve("sim.hdf5"), 20, 60);
         Config c = Config.fromPreset(Presets.SMALL_CPU_UNET).withOverrides("task.dataset.path=[" + real + "," + sim
                 + "]", "task.obs_dim=2", "task.action_dim=2", "task.dataset.obs_keys=[agent_pos]",
                 "task.dataset.max_train_episodes=null", "task.dataset.val_ratio=0.0", "training.device=cpu",
