@@ -14,7 +14,6 @@ import org.cotrain.diffusion.NoiseSchedule;
 import org.cotrain.io.Safetensors;
 import org.cotrain.nn.Parameter;
 import org.cotrain.ops.OpTesting;
-import org.cotrain.ops.Ops;
 import org.cotrain.optim.AdamW;
 import org.cotrain.tensor.Backend;
 import org.cotrain.tensor.Tensor;
@@ -106,27 +105,7 @@ class UnetTrainingStepParityTest {
                 for (int step = 1; step <= 2; step++) {
                     String s = "step" + step + ".";
                     float[] old = flatten(params);
-                    try (Tensor x0 = f.tensor(s + "x0", backend);
-                         Tensor cond = f.tensor(s + "cond", backend);
-                         Tensor noise = f.tensor(s + "noise", backend);
-                         Tensor t = f.tensor(s + "timesteps", backend);
-                         Tensor tf = backend.of(toFloat(f.ints(s + "timesteps")), t.dim(0));
-                         Tensor noisy = backend.zeros(x0.shape());
-                         Tensor dpred = backend.zeros(x0.shape())) {
-                        Ops.ddpmAddNoise(x0, noise, t, abar, noisy);
-                        model.zeroGrad();
-                        Tensor pred = model.forward(noisy, tf, cond, true, step);
-                        Ops.mseForward(pred, noise, null, loss);
-                        Ops.mseBackward(pred, noise, null, one, dpred);
-                        model.backward(dpred);
-                        optimizer.step(lr);
-                    }
-                    assertEquals(step, optimizer.steps());
-                    float torchLoss = f.floats(s + "loss")[0];
-                    double lossErr = Math.abs(loss.item() - torchLoss) / Math.abs(torchLoss);
-                    System.out.printf("DP-C training step %d (%s): loss %.7f vs PyTorch %.7f, relative error %.2e%n",
-                            step, backend.name(), loss.item(), torchLoss, lossErr);
-                    assertTrue(lossErr < LOSS_TOL, "step " + step + " loss relative error " + lossErr);
+                    FixtureTrainingStep.run(f, step, model, optimizer, lr, abar, loss, one, LOSS_TOL, "DP-C");
                     float[] ref = f.floats(s + "weights");
                     compareWeights(f, step, params, old, ref, refOld, lr, weightDecay);
                     refOld = ref;
@@ -218,14 +197,6 @@ class UnetTrainingStepParityTest {
         for (float[] v : parts) {
             System.arraycopy(v, 0, r, at, v.length);
             at += v.length;
-        }
-        return r;
-    }
-
-    private static float[] toFloat(int[] v) {
-        float[] r = new float[v.length];
-        for (int i = 0; i < v.length; i++) {
-            r[i] = v[i];
         }
         return r;
     }
