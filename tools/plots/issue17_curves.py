@@ -29,7 +29,7 @@ def wilson(k, n, z=1.959964):
 def main():
     with open(os.path.join(DIR, "runs.csv")) as f:
         rows = list(csv.DictReader(f))
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.6))
+    fig, axes = plt.subplots(1, 3, figsize=(15, 5.6))
     groups = {}
     for r in rows:
         groups.setdefault(r["recipe"], []).append(r)
@@ -56,9 +56,10 @@ def main():
         ax.set_ylim(0, 0.6)
     axes[1].axvline(15, color="grey", linestyle=":", linewidth=0.8)
     axes[2].set_ylabel("DP's score")
-    axes[0].legend(fontsize=7, loc="upper left")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=7, loc="lower center", ncol=3)  # below the panels: the points fill them
     fig.suptitle("small CPU policies, 50 demos of the easier Push-T variant (docs/RESULTS.md)")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.17, 1, 1))
     fig.savefig(os.path.join(DIR, "curves.png"), dpi=90)
 
 
