@@ -28,6 +28,25 @@ static inline void ct_group_stats(const float* xg, int64_t m, float eps, float* 
     *rstd = (float)(1.0 / sqrt((m > 0 ? sq / m : 0.0) + (double)eps));
 }
 
+// z of one value: the normalisation and affine, a = rstd weight[c]. x - mean first: folding the mean into the bias
+// would cancel catastrophically for groups with a large mean and a small spread.
+static inline float ct_gn_affine(float x, float mean, float a, float b) { return (x - mean) * a + b; }
+
+// One group g of one sample: its statistics, and z = GroupNorm(x) channel by channel into zg (the affine differs per
+// channel). The forward and the fused forward share it, so both normalise with the same numbers.
+static inline void ct_group_normalize(const float* xg, float* zg, const float* weight, const float* bias, int g,
+                                      int cg, int64_t hw, float eps, float* mean, float* rstd) {
+    ct_group_stats(xg, (int64_t)cg * hw, eps, mean, rstd);
+    for (int k = 0; k < cg; k++) {
+        const int ch = g * cg + k;
+        const float a = *rstd * weight[ch];
+        const float b = bias[ch];
+        const float* xc = xg + k * hw;
+        float* zc = zg + k * hw;
+        for (int64_t i = 0; i < hw; i++) zc[i] = ct_gn_affine(xc[i], *mean, a, b);
+    }
+}
+
 CT_API CT_MULTIVERSION void ct_groupnorm_forward_cpu(const float* x, const float* weight, const float* bias, float* y,
                                                      float* mean, float* rstd, int n, int c, int64_t hw, int groups,
                                                      float eps) {
@@ -42,17 +61,7 @@ CT_API CT_MULTIVERSION void ct_groupnorm_forward_cpu(const float* x, const float
         const float* xg = x + ng * m;  // the group's channels are contiguous in NCHW
         float* yg = y + ng * m;
         float mf, sf;
-        ct_group_stats(xg, m, eps, &mf, &sf);
-        for (int k = 0; k < cg; k++) {
-            const int ch = g * cg + k;
-            // y = (x - mean) a + bias with a = rstd w per channel (x - mean first: folding the mean into the bias
-            // would cancel catastrophically for groups with a large mean and a small spread)
-            const float a = sf * weight[ch];
-            const float b = bias[ch];
-            const float* xc = xg + k * hw;
-            float* yc = yg + k * hw;
-            for (int64_t i = 0; i < hw; i++) yc[i] = (xc[i] - mf) * a + b;
-        }
+        ct_group_normalize(xg, yg, weight, bias, g, cg, hw, eps, &mf, &sf);
         mean[ng] = mf;
         rstd[ng] = sf;
     }
@@ -138,8 +147,6 @@ CT_API CT_MULTIVERSION void ct_groupnorm_backward_cpu(const float* dy, const flo
 // at batch 256) is allocated per call; should that fail, each channel's sums are recomputed from dy and x instead
 // (z and mish'(z) again: slower, the same sums).
 
-// z of one value: the forward's normalisation and affine, a = rstd weight[c] (see ct_groupnorm_forward_cpu)
-static inline float ct_gn_affine(float x, float mean, float a, float b) { return (x - mean) * a + b; }
 
 // mish'(z)
 static inline float ct_mish_derivative(float z) {
@@ -162,15 +169,7 @@ CT_API CT_MULTIVERSION void ct_groupnorm_mish_forward_cpu(const float* x, const 
         const float* xg = x + ng * m;
         float* yg = y + ng * m;
         float mf, sf;
-        ct_group_stats(xg, m, eps, &mf, &sf);
-        for (int k = 0; k < cg; k++) {
-            const int ch = g * cg + k;
-            const float a = sf * weight[ch];
-            const float b = bias[ch];
-            const float* xc = xg + k * hw;
-            float* zc = yg + k * hw;
-            for (int64_t i = 0; i < hw; i++) zc[i] = ct_gn_affine(xc[i], mf, a, b);
-        }
+        ct_group_normalize(xg, yg, weight, bias, g, cg, hw, eps, &mf, &sf);
         for (int64_t i = 0; i < m; i++) {
             const float z = yg[i];
             float tsp, sech2, sig;

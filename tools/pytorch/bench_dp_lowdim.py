@@ -72,14 +72,12 @@ def ddpm_step(model_output, t, sample, alphas_cumprod, generator):
     return prev
 
 
-def bench_train(model, batch, warmup, steps, generator):
-    cfg = PUSHT_LOWDIM
+def time_training(model, optimizer, action, cond, warmup, steps, generator):
+    """Median ms of a training step as DP's compute_loss does it: noise, random timesteps, add_noise, forward
+    (training mode: dropout on), MSE on the noise, backward, optimizer step. One fixed batch of normalised data (the
+    data pipeline is not what is measured); model(noisy, timesteps, cond). Shared with bench_dp_unet.py."""
     _, alphas_cumprod = squaredcos_cap_v2_alphas_cumprod(NUM_TRAIN_TIMESTEPS)
-    optimizer = torch.optim.AdamW(model.get_optim_groups(OPTIMIZER["weight_decay"]), lr=OPTIMIZER["lr"],
-                                  betas=OPTIMIZER["betas"])
-    # one fixed batch of normalised data: the data pipeline is not what is measured
-    action = torch.rand(batch, cfg["horizon"], cfg["input_dim"], generator=generator) * 2 - 1
-    obs = torch.rand(batch, cfg["n_obs_steps"], cfg["cond_dim"], generator=generator) * 2 - 1
+    batch = action.shape[0]
     model.train()
     times = []
     for i in range(warmup + steps):
@@ -87,8 +85,7 @@ def bench_train(model, batch, warmup, steps, generator):
         noise = torch.randn(action.shape, generator=generator)
         timesteps = torch.randint(0, NUM_TRAIN_TIMESTEPS, (batch,), generator=generator)
         noisy = add_noise(action, noise, timesteps, alphas_cumprod)
-        pred = model(noisy, timesteps, obs)
-        loss = F.mse_loss(pred, noise)
+        loss = F.mse_loss(model(noisy, timesteps, cond), noise)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -99,25 +96,40 @@ def bench_train(model, batch, warmup, steps, generator):
     return statistics.median(times) * 1e3
 
 
-def bench_sample(model, warmup, runs, generator):
-    cfg = PUSHT_LOWDIM
+def time_sampling(model, cond, horizon, action_dim, warmup, runs, generator, timestep=torch.tensor):
+    """Median ms of DP's conditional_sample at batch 1 under torch.no_grad(): 100 denoising steps, each a forward in
+    eval mode (model(trajectory, timestep(t), cond)) and the DDPM step above. Shared with bench_dp_unet.py."""
     _, alphas_cumprod = squaredcos_cap_v2_alphas_cumprod(NUM_TRAIN_TIMESTEPS)
-    obs = torch.rand(1, cfg["n_obs_steps"], cfg["cond_dim"], generator=generator) * 2 - 1
     timesteps = list(range(NUM_TRAIN_TIMESTEPS - 1, -1, -1))  # DDPMScheduler.set_timesteps(100) of 100
     model.eval()
     times = []
     with torch.no_grad():
         for i in range(warmup + runs):
             start = time.perf_counter()
-            trajectory = torch.randn(1, cfg["horizon"], cfg["input_dim"], generator=generator)
+            trajectory = torch.randn(1, horizon, action_dim, generator=generator)
             for t in timesteps:
-                model_output = model(trajectory, torch.tensor(t), obs)
+                model_output = model(trajectory, timestep(t), cond)
                 trajectory = ddpm_step(model_output, t, trajectory, alphas_cumprod, generator)
             if not torch.isfinite(trajectory).all():
                 raise RuntimeError("non-finite sample")
             if i >= warmup:
                 times.append(time.perf_counter() - start)
     return statistics.median(times) * 1e3
+
+
+def bench_train(model, batch, warmup, steps, generator):
+    cfg = PUSHT_LOWDIM
+    optimizer = torch.optim.AdamW(model.get_optim_groups(OPTIMIZER["weight_decay"]), lr=OPTIMIZER["lr"],
+                                  betas=OPTIMIZER["betas"])
+    action = torch.rand(batch, cfg["horizon"], cfg["input_dim"], generator=generator) * 2 - 1
+    obs = torch.rand(batch, cfg["n_obs_steps"], cfg["cond_dim"], generator=generator) * 2 - 1
+    return time_training(model, optimizer, action, obs, warmup, steps, generator)
+
+
+def bench_sample(model, warmup, runs, generator):
+    cfg = PUSHT_LOWDIM
+    obs = torch.rand(1, cfg["n_obs_steps"], cfg["cond_dim"], generator=generator) * 2 - 1
+    return time_sampling(model, obs, cfg["horizon"], cfg["input_dim"], warmup, runs, generator)
 
 
 REEXEC_MARK = "BENCH_DP_LOWDIM_BLAS_DIR"

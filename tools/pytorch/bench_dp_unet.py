@@ -19,21 +19,17 @@ Prints one JSON line per benchmark, the fields of bench_dp_lowdim.py's.
 import argparse
 import json
 import os
-import statistics
 import sys
-import time
 
 import torch
-import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_dp_lowdim import ddpm_step, loaded_blas, use_openblas  # noqa: E402
+from bench_dp_lowdim import loaded_blas, time_sampling, time_training, use_openblas  # noqa: E402
 from conditional_unet1d import FULL_SIZE, make_model  # noqa: E402
-from transformer_for_diffusion import add_noise, squaredcos_cap_v2_alphas_cumprod  # noqa: E402
 
 SIZES = {"full": FULL_SIZE, "small": dict(FULL_SIZE, diffusion_step_embed_dim=32, down_dims=[32, 64])}
 OPTIMIZER = dict(lr=1e-4, betas=(0.95, 0.999), weight_decay=1e-6)
-NUM_TRAIN_TIMESTEPS = 100
+NUM_TRAIN_TIMESTEPS = 100  # DDPM steps of a sampling (bench_dp_lowdim.py runs them)
 
 
 def global_cond(cfg, batch, generator):
@@ -42,46 +38,14 @@ def global_cond(cfg, batch, generator):
 
 
 def bench_train(model, cfg, batch, warmup, steps, generator):
-    _, alphas_cumprod = squaredcos_cap_v2_alphas_cumprod(NUM_TRAIN_TIMESTEPS)
     optimizer = torch.optim.AdamW(model.parameters(), **OPTIMIZER)
-    # one fixed batch of normalised data: the data pipeline is not what is measured
     action = torch.rand(batch, cfg["horizon"], cfg["input_dim"], generator=generator) * 2 - 1
-    cond = global_cond(cfg, batch, generator)
-    model.train()
-    times = []
-    for i in range(warmup + steps):
-        start = time.perf_counter()
-        noise = torch.randn(action.shape, generator=generator)
-        timesteps = torch.randint(0, NUM_TRAIN_TIMESTEPS, (batch,), generator=generator)
-        noisy = add_noise(action, noise, timesteps, alphas_cumprod)
-        loss = F.mse_loss(model(noisy, timesteps, cond), noise)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        if not torch.isfinite(loss):
-            raise RuntimeError("non-finite loss at step %d" % i)
-        if i >= warmup:
-            times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
+    return time_training(model, optimizer, action, global_cond(cfg, batch, generator), warmup, steps, generator)
 
 
 def bench_sample(model, cfg, warmup, runs, generator):
-    _, alphas_cumprod = squaredcos_cap_v2_alphas_cumprod(NUM_TRAIN_TIMESTEPS)
-    cond = global_cond(cfg, 1, generator)
-    model.eval()
-    times = []
-    with torch.no_grad():
-        for i in range(warmup + runs):
-            start = time.perf_counter()
-            trajectory = torch.randn(1, cfg["horizon"], cfg["input_dim"], generator=generator)
-            for t in range(NUM_TRAIN_TIMESTEPS - 1, -1, -1):
-                model_output = model(trajectory, torch.tensor([t]), cond)
-                trajectory = ddpm_step(model_output, t, trajectory, alphas_cumprod, generator)
-            if not torch.isfinite(trajectory).all():
-                raise RuntimeError("non-finite sample")
-            if i >= warmup:
-                times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
+    return time_sampling(model, global_cond(cfg, 1, generator), cfg["horizon"], cfg["input_dim"], warmup, runs,
+                         generator, timestep=lambda t: torch.tensor([t]))
 
 
 def main():

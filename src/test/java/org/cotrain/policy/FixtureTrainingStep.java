@@ -3,7 +3,10 @@ package org.cotrain.policy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import org.cotrain.diffusion.BetaSchedule;
+import org.cotrain.diffusion.NoiseSchedule;
 import org.cotrain.io.Safetensors;
+import org.cotrain.ops.OpTesting;
 import org.cotrain.ops.Ops;
 import org.cotrain.optim.AdamW;
 import org.cotrain.tensor.Backend;
@@ -17,6 +20,23 @@ import org.cotrain.tensor.Tensor;
  */
 final class FixtureTrainingStep {
     private FixtureTrainingStep() {}
+
+    /** The fixture's training settings: lr, weight decay, and its noise schedule checked against diffusers' table. */
+    record Recipe(float lr, float weightDecay, NoiseSchedule schedule) {}
+
+    /** Reads the fixture's "train" metadata; both fixtures train at lr 1e-3, weight decay 1e-3, squaredcos_cap_v2. */
+    static Recipe recipe(Safetensors f) {
+        var train = TfdFixtures.flatJson(f.metadata().get("train"), f.source());
+        float lr = Float.parseFloat(train.get("lr"));
+        float weightDecay = Float.parseFloat(train.get("weight_decay"));
+        assertEquals(1e-3f, lr);
+        assertEquals(1e-3f, weightDecay);
+        assertEquals("squaredcos_cap_v2", train.get("beta_schedule"));
+        NoiseSchedule schedule = NoiseSchedule.create(BetaSchedule.SQUAREDCOS_CAP_V2, 100, 1e-4, 0.02);
+        OpTesting.assertClose("alphas_cumprod vs diffusers' float32 table", schedule.alphasCumprod(),
+                f.floats("alphas_cumprod"), 1e-6);
+        return new Recipe(lr, weightDecay, schedule);
+    }
 
     /**
      * @param abar (T) the schedule's alphas_cumprod on the backend

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import org.cotrain.config.TransformerForDiffusionConfig;
-import org.cotrain.diffusion.BetaSchedule;
 import org.cotrain.diffusion.NoiseSchedule;
 import org.cotrain.io.Safetensors;
 import org.cotrain.nn.Parameter;
@@ -45,16 +44,10 @@ class TrainingStepParityTest {
     private static void run(Backend backend) {
         Safetensors f = TfdFixtures.read("tfd_train_step.safetensors");
         TransformerForDiffusionConfig cfg = TfdFixtures.config(f);
-        var train = TfdFixtures.flatJson(f.metadata().get("train"), f.source());
-        float lr = Float.parseFloat(train.get("lr"));
-        float weightDecay = Float.parseFloat(train.get("weight_decay"));
-        assertEquals(1e-3f, lr);
-        assertEquals(1e-3f, weightDecay);
-        assertEquals("squaredcos_cap_v2", train.get("beta_schedule"));
-
-        NoiseSchedule schedule = NoiseSchedule.create(BetaSchedule.SQUAREDCOS_CAP_V2, 100, 1e-4, 0.02);
-        OpTesting.assertClose("alphas_cumprod vs diffusers' float32 table", schedule.alphasCumprod(),
-                f.floats("alphas_cumprod"), 1e-6);
+        FixtureTrainingStep.Recipe recipe = FixtureTrainingStep.recipe(f);
+        float lr = recipe.lr();
+        float weightDecay = recipe.weightDecay();
+        NoiseSchedule schedule = recipe.schedule();
 
         long before = backend.liveBytes();
         try (TransformerForDiffusion model = new TransformerForDiffusion(backend, cfg);

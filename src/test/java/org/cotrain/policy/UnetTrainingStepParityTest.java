@@ -9,7 +9,6 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.cotrain.config.ConditionalUnet1DConfig;
-import org.cotrain.diffusion.BetaSchedule;
 import org.cotrain.diffusion.NoiseSchedule;
 import org.cotrain.io.Safetensors;
 import org.cotrain.nn.Parameter;
@@ -80,16 +79,10 @@ class UnetTrainingStepParityTest {
         Safetensors initial = resource(f.metadata().get("initial_weights"));
         ConditionalUnet1DConfig cfg = ConditionalUnet1DParityTest.config(f);
         assertEquals(ConditionalUnet1DParityTest.config(initial), cfg, "the initial weights' configuration");
-        var train = TfdFixtures.flatJson(f.metadata().get("train"), f.source());
-        float lr = Float.parseFloat(train.get("lr"));
-        float weightDecay = Float.parseFloat(train.get("weight_decay"));
-        assertEquals(1e-3f, lr);
-        assertEquals(1e-3f, weightDecay);
-        assertEquals("squaredcos_cap_v2", train.get("beta_schedule"));
-
-        NoiseSchedule schedule = NoiseSchedule.create(BetaSchedule.SQUAREDCOS_CAP_V2, 100, 1e-4, 0.02);
-        OpTesting.assertClose("alphas_cumprod vs diffusers' float32 table", schedule.alphasCumprod(),
-                f.floats("alphas_cumprod"), 1e-6);
+        FixtureTrainingStep.Recipe recipe = FixtureTrainingStep.recipe(f);
+        float lr = recipe.lr();
+        float weightDecay = recipe.weightDecay();
+        NoiseSchedule schedule = recipe.schedule();
 
         long before = backend.liveBytes();
         try (ConditionalUnet1D model = new ConditionalUnet1D(backend, cfg);
