@@ -252,24 +252,6 @@ class GroupNormMishOpTest {
         return new double[][] {bdx, bdw, bdb};
     }
 
-    /** x with its own offset and spread per (sample, channel), as GroupNormOpTest: groups far from standardised. */
-    private static double[] inputs(long seed, int n, int c, int t) {
-        double[] z = OpTesting.randn(seed, n * c * t);
-        double[] shift = OpTesting.uniform(seed + 1, n * c, -4, 4);
-        double[] spread = OpTesting.uniform(seed + 2, n * c, 0.2, 3);
-        for (int i = 0; i < z.length; i++) {
-            z[i] = shift[i / t] + spread[i / t] * z[i];
-        }
-        return toDouble(toFloat(z));
-    }
-
-    private static double[] weight(long seed, int c) {
-        double[] w = OpTesting.randn(seed, c);
-        for (int i = 0; i < c; i++) {
-            w[i] = 1 + 0.5 * w[i];
-        }
-        return toDouble(toFloat(w));
-    }
 
     /** Forward on be: {y, mean, rstd}. */
     private static float[][] forwardOn(Backend be, int[] cs, float[] x, float[] w, float[] b) {
@@ -310,8 +292,8 @@ class GroupNormMishOpTest {
             int c = cs[1];
             int t = cs[2];
             int g = cs[3];
-            double[] x = inputs(10 + k, n, c, t);
-            double[] w = weight(11 + k, c);
+            double[] x = GroupNormOpTest.inputs(10 + k, n, c, t);
+            double[] w = GroupNormOpTest.weight(11 + k, c);
             double[] b = OpTesting.randn(12 + k, c);
             double[] dy = OpTesting.randn(13 + k, x.length);
             double[][] f = forward(x, w, b, n, c, t, g, EPS);
@@ -335,8 +317,8 @@ class GroupNormMishOpTest {
             int c = cs[1];
             int t = cs[2];
             int g = cs[3];
-            float[] x = toFloat(inputs(100 + k, n, c, t));
-            float[] w = toFloat(weight(101 + k, c));
+            float[] x = toFloat(GroupNormOpTest.inputs(100 + k, n, c, t));
+            float[] w = toFloat(GroupNormOpTest.weight(101 + k, c));
             float[] b = toFloat(OpTesting.randn(102 + k, c));
             float[] dy = toFloat(OpTesting.randn(103 + k, x.length));
             float[] dw0 = toFloat(OpTesting.randn(104 + k, c));
@@ -389,8 +371,8 @@ class GroupNormMishOpTest {
         // at most 1.1 through Mish, plus each side's own rounding of Mish (9u |z| each, 18u used): doubled.
         Backend cpu = OpTesting.cpu();
         int[] cs = {3, 6, 7, 3};
-        float[] x = toFloat(inputs(7, 3, 6, 7));
-        float[] w = toFloat(weight(8, 6));
+        float[] x = toFloat(GroupNormOpTest.inputs(7, 3, 6, 7));
+        float[] w = toFloat(GroupNormOpTest.weight(8, 6));
         float[] b = toFloat(OpTesting.randn(9, 6));
         float[][] fused = forwardOn(cpu, cs, x, w, b);
         try (Tensor tx = cpu.of(x, 3, 6, 7); Tensor tw = cpu.of(w, 6); Tensor tb = cpu.of(b, 6);
@@ -445,8 +427,8 @@ class GroupNormMishOpTest {
             int c = cs[1];
             int t = cs[2];
             int g = cs[3];
-            float[] x = toFloat(inputs(200 + k, n, c, t));
-            float[] w = toFloat(weight(201 + k, c));
+            float[] x = toFloat(GroupNormOpTest.inputs(200 + k, n, c, t));
+            float[] w = toFloat(GroupNormOpTest.weight(201 + k, c));
             float[] b = toFloat(OpTesting.randn(202 + k, c));
             float[] dy = toFloat(OpTesting.randn(203 + k, x.length));
             String at = Arrays.toString(cs);

@@ -96,7 +96,7 @@ class GroupNormOpTest {
     }
 
     /** x with its own offset and spread per (sample, channel), so groups are far from standardised. */
-    private static double[] inputs(long seed, int n, int c, int hw) {
+    static double[] inputs(long seed, int n, int c, int hw) {
         double[] z = OpTesting.randn(seed, n * c * hw);
         double[] shift = OpTesting.uniform(seed + 1, n * c, -4, 4);
         double[] spread = OpTesting.uniform(seed + 2, n * c, 0.2, 3);
@@ -106,7 +106,7 @@ class GroupNormOpTest {
         return toDouble(toFloat(z));
     }
 
-    private static double[] weight(long seed, int c) {
+    static double[] weight(long seed, int c) {
         double[] w = OpTesting.randn(seed, c);
         for (int i = 0; i < c; i++) {
             w[i] = 1 + 0.5 * w[i];
